@@ -1,0 +1,2 @@
+/** The auth room: RS256 JWT verification per application and client ACLs. */
+export {};

@@ -1,0 +1,2 @@
+/** The events room: the BullMQ producer and worker that record events, webhooks and realtime fan-out. */
+export {};

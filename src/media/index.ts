@@ -1,0 +1,2 @@
+/** The media room: RTP, codecs, resampling, the playout clock, mixing, DTMF and recording. */
+export {};

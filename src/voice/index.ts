@@ -1,0 +1,2 @@
+/** The voice room: NCCO call control, answer and event webhooks, and the Calls API. */
+export {};

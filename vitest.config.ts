@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Integration tests share one Redis server and real ports; keep files in sequence so that
+    // timing-sensitive SIP and media tests do not starve each other on a two-core machine.
+    fileParallelism: false,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    globalSetup: ['test/global-setup.ts'],
+  },
+});
