@@ -1,0 +1,3 @@
+/** The api room: the fastify HTTP server, health, readiness and metrics, and one plugin per resource. */
+export { createHttpServer, type HttpServerOptions, type ReadinessCheck } from './server.js';
+export { problem, type ProblemBody } from './problem.js';

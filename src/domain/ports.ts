@@ -1,0 +1,118 @@
+import type { Conversation, ConversationPatch, NewConversation } from './Conversation.js';
+import type { ConversationEvent, NewEvent } from './Event.js';
+import type { Leg, LegPatch, NewLeg } from './Leg.js';
+import type { Member, MemberPatch, MemberState, NewMember } from './Member.js';
+import type { Page, PageRequest } from './Page.js';
+import type { Session } from './Session.js';
+import type { NewUser, User, UserPatch } from './User.js';
+
+// The ports: what services need of the outside world. The store room implements the repositories over
+// Redis and the events room implements the event port over BullMQ; services see only these interfaces.
+// Every operation is scoped by application id, so that one tenant never reaches another's data.
+
+/** Users of an application. */
+export interface UserRepository {
+  /** Creates a user; `user:error:duplicate-name` when the name is taken in the application. */
+  create(applicationId: string, user: NewUser): Promise<User>;
+  /** The user, or null. */
+  get(applicationId: string, id: string): Promise<User | null>;
+  /** The user with that name, or null. */
+  getByName(applicationId: string, name: string): Promise<User | null>;
+  /** Applies a patch; `user:error:not-found`, or `user:error:duplicate-name` on a rename to a taken name. */
+  update(applicationId: string, id: string, patch: UserPatch): Promise<User>;
+  /** Deletes the user; false when there was none. */
+  delete(applicationId: string, id: string): Promise<boolean>;
+  /** Users by creation time, optionally only the one named `name`. */
+  list(applicationId: string, page: PageRequest, filter?: { name?: string }): Promise<Page<User>>;
+}
+
+/** Conversations of an application. */
+export interface ConversationRepository {
+  /** Creates a conversation (a `NAM-` name when none is given); `conversation:error:duplicate-name`. */
+  create(applicationId: string, conversation: NewConversation): Promise<Conversation>;
+  get(applicationId: string, id: string): Promise<Conversation | null>;
+  getByName(applicationId: string, name: string): Promise<Conversation | null>;
+  /** Applies a patch; `conversation:error:not-found` or `conversation:error:duplicate-name`. */
+  update(applicationId: string, id: string, patch: ConversationPatch): Promise<Conversation>;
+  /** Deletes the conversation with its members, legs index, events and name. False when there was none. */
+  delete(applicationId: string, id: string): Promise<boolean>;
+  /** Conversations by creation time, optionally created within [dateStart, dateEnd] (ISO strings). */
+  list(
+    applicationId: string,
+    page: PageRequest,
+    filter?: { dateStart?: string; dateEnd?: string },
+  ): Promise<Page<Conversation>>;
+}
+
+/** Members of conversations. */
+export interface MemberRepository {
+  /**
+   * Creates a member. A user has at most one member per conversation: creating a second one fails with
+   * `conversation:error:already-member` (or `member-already-joined` when the existing one is JOINED), unless
+   * the existing member has LEFT.
+   */
+  create(applicationId: string, member: NewMember): Promise<Member>;
+  get(applicationId: string, conversationId: string, memberId: string): Promise<Member | null>;
+  /** The member of that user in the conversation (the latest one), or null. */
+  getByUser(applicationId: string, conversationId: string, userId: string): Promise<Member | null>;
+  update(applicationId: string, conversationId: string, memberId: string, patch: MemberPatch): Promise<Member>;
+  /** Members of a conversation by creation time. */
+  list(applicationId: string, conversationId: string, page: PageRequest): Promise<Page<Member>>;
+  /** The conversations a user has a member in, each with that member, optionally filtered by member state. */
+  listConversationsOfUser(
+    applicationId: string,
+    userId: string,
+    page: PageRequest,
+    filter?: { state?: MemberState },
+  ): Promise<Page<{ conversation: Conversation; member: Member }>>;
+}
+
+/** Legs (calls) of an application. */
+export interface LegRepository {
+  create(applicationId: string, leg: NewLeg): Promise<Leg>;
+  get(applicationId: string, id: string): Promise<Leg | null>;
+  update(applicationId: string, id: string, patch: LegPatch): Promise<Leg>;
+  /** Legs by creation time, optionally of one conversation. */
+  list(applicationId: string, page: PageRequest, filter?: { conversationId?: string }): Promise<Page<Leg>>;
+}
+
+/** Realtime sessions of client users; they lapse unless refreshed. */
+export interface SessionRepository {
+  create(applicationId: string, userId: string, ttlSeconds: number): Promise<Session>;
+  get(applicationId: string, id: string): Promise<Session | null>;
+  /** Pushes the expiry forward; false when the session has already lapsed. */
+  refresh(applicationId: string, id: string, ttlSeconds: number): Promise<boolean>;
+  delete(applicationId: string, id: string): Promise<boolean>;
+  /** The live sessions of a user. */
+  listByUser(applicationId: string, userId: string, page: PageRequest): Promise<Page<Session>>;
+}
+
+/** Filters of an event list. */
+export interface EventFilter {
+  startId?: number;
+  endId?: number;
+  eventType?: string;
+  excludeDeleted?: boolean;
+}
+
+/** Reading the recorded events of a conversation (recording itself goes through {@link EventPort}). */
+export interface EventRepository {
+  get(applicationId: string, conversationId: string, eventId: number): Promise<ConversationEvent | null>;
+  list(
+    applicationId: string,
+    conversationId: string,
+    page: PageRequest,
+    filter?: EventFilter,
+  ): Promise<Page<ConversationEvent>>;
+  /** Marks an event deleted and empties its body; false when there was none. */
+  markDeleted(applicationId: string, conversationId: string, eventId: number): Promise<boolean>;
+}
+
+/**
+ * The event pipeline as services see it. `emit` resolves once the event is durably recorded and visible
+ * to readers, with its id and timestamp. Events emitted one after another by one caller for one
+ * conversation are recorded in that order, even when the caller does not wait between them.
+ */
+export interface EventPort {
+  emit(event: NewEvent): Promise<ConversationEvent>;
+}

@@ -1,0 +1,177 @@
+import { createHttpServer, type ReadinessCheck } from './api/index.js';
+import type { ConfabConfig } from './config/index.js';
+import type { Logger, MetricsRegistry } from './log/index.js';
+import { createMetricsRegistry } from './log/index.js';
+import {
+  createRedis,
+  findExecutable,
+  inspectRedisDurability,
+  redisAnswers,
+  startEmbeddedRedis,
+  type EmbeddedRedis,
+  type RedisClient,
+} from './store/index.js';
+import { findBusyPorts, type PlannedPort } from './preflight.js';
+
+/** Roles a process can run. `start` runs them all; `worker` runs the event worker alone. */
+export interface RoleSelection {
+  readonly http: boolean;
+  readonly worker: boolean;
+}
+
+/** Options of {@link startConfab}. */
+export interface StartOptions {
+  readonly config: ConfabConfig;
+  readonly logger: Logger;
+  readonly roles: RoleSelection;
+  /** Refuse to start when Redis may lose data (instead of warning). */
+  readonly strict: boolean;
+  /** The PATH searched for `redis-server`. */
+  readonly searchPath: string;
+}
+
+/** A running confab process: its parts and one idempotent way to stop them. */
+export interface RunningConfab {
+  readonly redisUrl: string;
+  /** The HTTP address, when the HTTP role runs. */
+  readonly httpAddress: string | null;
+  readonly metrics: MetricsRegistry;
+  /** Stops intake, lets in-flight work finish within the grace period, then closes everything. */
+  stop(reason: string): Promise<void>;
+}
+
+/** Thrown when confab cannot start; `message` tells the operator what to do. Nothing is left running. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/** A started part of the process, closed in reverse order of starting. */
+interface Part {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of a confab process: finds (or starts) Redis, checks it is fit, then starts the
+ * selected roles. Any failure closes what was already started before the error is thrown, so that a
+ * failed start leaves nothing half-running.
+ */
+export async function startConfab(options: StartOptions): Promise<RunningConfab> {
+  const { config, logger } = options;
+  const parts: Part[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const part of parts.reverse()) {
+      try {
+        await part.close();
+      } catch (error) {
+        logger.warn({ err: error, part: part.name }, 'close failed');
+      }
+    }
+    parts.length = 0;
+  };
+
+  try {
+    const planned: PlannedPort[] = [];
+    if (options.roles.http) {
+      planned.push({ transport: 'tcp', host: config.http.host, port: config.http.port, source: 'http.port' });
+    }
+    const busy = await findBusyPorts(planned);
+    if (busy.length > 0) {
+      throw new StartupError(`cannot start:\n  ${busy.join('\n  ')}`);
+    }
+
+    const { url: redisUrl, embedded } = await ensureRedis(options);
+    if (embedded !== null) {
+      parts.push({ name: 'embedded-redis', close: () => embedded.stop() });
+    }
+    const redis = createRedis({ url: redisUrl, name: 'confab-main' });
+    redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+    await redis.connect();
+    parts.push({ name: 'redis', close: async () => void (await redis.quit()) });
+    await checkDurability(redis, options.strict, logger);
+
+    const metrics = createMetricsRegistry();
+    const readiness: ReadinessCheck[] = [{ name: 'redis', check: async () => (await redis.ping()) === 'PONG' }];
+
+    let httpAddress: string | null = null;
+    if (options.roles.http) {
+      const app = await createHttpServer({ http: config.http, logger, metrics, readiness });
+      httpAddress = await app.listen({ host: config.http.host, port: config.http.port });
+      parts.push({ name: 'http', close: () => app.close() });
+      logger.info({ address: httpAddress }, 'HTTP API listening');
+    }
+
+    let stopping: Promise<void> | null = null;
+
+    return {
+      redisUrl,
+      httpAddress,
+      metrics,
+      stop: (reason: string) => {
+        stopping ??= (async () => {
+          logger.info({ reason, gracePeriodMs: config.shutdown.gracePeriodMs }, 'stopping');
+          const timer = new Promise<'timeout'>((resolve) =>
+            setTimeout(() => resolve('timeout'), config.shutdown.gracePeriodMs).unref(),
+          );
+          const outcome = await Promise.race([closeAll().then(() => 'closed' as const), timer]);
+          if (outcome === 'timeout') {
+            logger.warn('grace period over; closing what is left');
+          }
+          logger.info('stopped');
+        })();
+
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Connects to the configured Redis, or starts an embedded one when the rules allow it. */
+async function ensureRedis(options: StartOptions): Promise<{ url: string; embedded: EmbeddedRedis | null }> {
+  const { redis } = options.config;
+  if (await redisAnswers(redis.url, 1500)) {
+    return { url: redis.url, embedded: null };
+  }
+  const howTo =
+    'Install and start Redis (Debian: apt-get install redis-server; then redis-server --daemonize yes), ' +
+    'or point redis.url / CONFAB_REDIS_URL at a running one.';
+  if (!redis.isDefaultUrl || redis.embedded === 'never') {
+    throw new StartupError(`no Redis answers at ${redis.url}. ${howTo}`);
+  }
+  if ((await findExecutable('redis-server', options.searchPath)) === null) {
+    throw new StartupError(`no Redis answers at ${redis.url}, and redis-server is not installed to run one. ${howTo}`);
+  }
+  options.logger.info({ dataDir: redis.dataDir }, 'no Redis answers at the default URL: starting an embedded redis-server');
+  try {
+    const embedded = await startEmbeddedRedis({
+      dataDir: redis.dataDir,
+      port: Number(new URL(redis.url).port || 6379),
+      searchPath: options.searchPath,
+      logger: options.logger,
+      startTimeoutMs: 4000,
+    });
+
+    return { url: embedded.url, embedded };
+  } catch (error) {
+    throw new StartupError(`could not start an embedded redis-server: ${(error as Error).message}. ${howTo}`);
+  }
+}
+
+async function checkDurability(redis: RedisClient, strict: boolean, logger: Logger): Promise<void> {
+  const durability = await inspectRedisDurability(redis);
+  if (durability.problems.length === 0) {
+    return;
+  }
+  if (strict) {
+    throw new StartupError(`Redis is not fit for confab (--strict):\n  ${durability.problems.join('\n  ')}`);
+  }
+  for (const problem of durability.problems) {
+    logger.warn({ redis: durability }, problem);
+  }
+}

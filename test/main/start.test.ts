@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { startConfab, StartupError, type RunningConfab } from '../../src/main.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
+import { minimalYaml, scratch } from '../support/config.js';
+import { freePort, waitForHttp } from '../support/net.js';
+
+const running: RunningConfab[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop('test over')));
+});
+
+async function start(yamlOptions: { httpPort: number; redisUrl?: string }): Promise<RunningConfab> {
+  const s = scratch();
+  const { config } = loadConfig({ file: s.write('c.yaml', minimalYaml(s, { redisUrl: TEST_REDIS_URL, ...yamlOptions })), env: {} });
+  const confab = await startConfab({
+    config,
+    logger: silentLogger(),
+    roles: { http: true, worker: false },
+    strict: false,
+    searchPath: process.env.PATH ?? '',
+  });
+  running.push(confab);
+
+  return confab;
+}
+
+describe('startConfab', () => {
+  it('serves health, readiness and Prometheus metrics, and releases its port on stop', async () => {
+    const port = await freePort();
+    const confab = await start({ httpPort: port });
+    const base = `http://127.0.0.1:${port}`;
+
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'up' });
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: true } });
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(await metrics.text()).toMatch(/^confab_process_cpu_user_seconds_total \d/m);
+    const missing = await fetch(`${base}/v1/nothing`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await missing.json()).toMatchObject({ code: 'http:error:not-found', title: 'Not found.' });
+
+    await confab.stop('test');
+    await expect(fetch(`${base}/health`)).rejects.toThrow();
+  });
+
+  it('refuses to start on a port in use, naming the key, and leaves nothing running', async () => {
+    const port = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const attempt = start({ httpPort: port });
+      await expect(attempt).rejects.toBeInstanceOf(StartupError);
+      await expect(attempt).rejects.toThrow(`http.port: TCP port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('fails within 5 s with advice when no Redis answers at a configured URL', async () => {
+    const deadPort = await freePort();
+    const began = Date.now();
+    const attempt = start({ httpPort: await freePort(), redisUrl: `redis://127.0.0.1:${deadPort}` });
+
+    await expect(attempt).rejects.toThrow(/no Redis answers at redis:\/\/127\.0\.0\.1:\d+\. Install and start Redis/);
+    expect(Date.now() - began).toBeLessThan(5000);
+  });
+});
+
+describe('confab start as a process', () => {
+  it('drains and exits 0 on SIGTERM', async () => {
+    const s = scratch();
+    const port = await freePort();
+    const file = s.write('c.yaml', minimalYaml(s, { httpPort: port, redisUrl: TEST_REDIS_URL }));
+    const entry = new URL('../../src/cli/run.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'start', '--no-worker', '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    expect(await waitForHttp(`http://127.0.0.1:${port}/health`, 10_000), output).toBe('{"status":"up"}');
+    child.kill('SIGTERM');
+
+    expect(await exited).toBe(0);
+  });
+});
