@@ -4,6 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { startConfab, StartupError, type RunningConfab } from '../../src/main.js';
+import { createRedis, startEmbeddedRedis } from '../../src/store/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { minimalYaml, scratch } from '../support/config.js';
 import { freePort, waitForHttp } from '../support/net.js';
@@ -13,14 +17,14 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop('test over')));
 });
 
-async function start(yamlOptions: { httpPort: number; redisUrl?: string }): Promise<RunningConfab> {
+async function start(yamlOptions: { httpPort: number; redisUrl?: string }, strict = false): Promise<RunningConfab> {
   const s = scratch();
   const { config } = loadConfig({ file: s.write('c.yaml', minimalYaml(s, { redisUrl: TEST_REDIS_URL, ...yamlOptions })), env: {} });
   const confab = await startConfab({
     config,
     logger: silentLogger(),
     roles: { http: true, worker: false },
-    strict: false,
+    strict,
     searchPath: process.env.PATH ?? '',
   });
   running.push(confab);
@@ -70,6 +74,31 @@ describe('startConfab', () => {
 
     await expect(attempt).rejects.toThrow(/no Redis answers at redis:\/\/127\.0\.0\.1:\d+\. Install and start Redis/);
     expect(Date.now() - began).toBeLessThan(5000);
+  });
+});
+
+describe('Redis fitness', () => {
+  it('refuses with --strict a Redis that may evict keys, and only warns without it', async () => {
+    const redis = await startEmbeddedRedis({
+      dataDir: mkdtempSync(join(tmpdir(), 'confab-redis-')),
+      port: await freePort(),
+      searchPath: process.env.PATH ?? '',
+      logger: silentLogger(),
+    });
+    const admin = createRedis({ url: redis.url });
+    await admin.connect();
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    admin.disconnect();
+    try {
+      await expect(start({ httpPort: await freePort(), redisUrl: redis.url }, true)).rejects.toThrow(
+        /Redis is not fit for confab \(--strict\):\n {2}maxmemory-policy is allkeys-lru/,
+      );
+      const lenient = await start({ httpPort: await freePort(), redisUrl: redis.url }, false);
+      expect(lenient.httpAddress).not.toBeNull();
+    } finally {
+      await Promise.all(running.splice(0).map((r) => r.stop('test over')));
+      await redis.stop();
+    }
   });
 });
 
