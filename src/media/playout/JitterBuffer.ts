@@ -1,0 +1,267 @@
+import { MediaStateError } from '../errors.js';
+
+/** The one thing the jitter buffer reads from a packet. */
+export interface SequencedPacket {
+  /** 16-bit RTP sequence number. */
+  sequenceNumber: number;
+}
+
+/** Options of {@link JitterBuffer}. */
+export interface JitterBufferOptions {
+  /**
+   * Duration of one packet in milliseconds.
+   * @defaultValue 20
+   */
+  frameMs?: number;
+  /**
+   * Smallest delay the buffer adapts down to (at least one frame).
+   * @defaultValue 20
+   */
+  minDelayMs?: number;
+  /**
+   * Largest delay the buffer adapts up to.
+   * @defaultValue 100
+   */
+  maxDelayMs?: number;
+  /**
+   * Delay at start, before any adaptation.
+   * @defaultValue 40
+   */
+  initialDelayMs?: number;
+  /**
+   * Ticks without an underrun after which the target delay shrinks by one frame.
+   * @defaultValue 250 (5 s)
+   */
+  shrinkAfterTicks?: number;
+}
+
+/** What {@link JitterBuffer.push} did with a packet. */
+export type JitterPushResult = 'queued' | 'duplicate' | 'late' | 'reset';
+
+/** Counters and current state of a {@link JitterBuffer}. */
+export interface JitterBufferStats {
+  /** Packets pushed. */
+  received: number;
+  /** Packets handed out by `pop`. */
+  played: number;
+  /** Sequence numbers that were due but never arrived (`pop` returned undefined for a gap). */
+  lost: number;
+  /** Packets dropped because their turn had already passed. */
+  late: number;
+  /** Packets dropped because the same sequence number was already buffered. */
+  duplicates: number;
+  /** Times the buffer ran dry while playing (and went back to prebuffering). */
+  underruns: number;
+  /** Packets discarded to bring the delay back down to the target. */
+  discarded: number;
+  /** Sequence jumps too large to be reordering, treated as a new stream. */
+  resets: number;
+  /** Current target delay. */
+  targetDelayMs: number;
+  /** Time span currently buffered. */
+  bufferedMs: number;
+  /** Whether the buffer is playing (false while prebuffering). */
+  playing: boolean;
+}
+
+// Slots in the ring; must exceed the largest delay in frames by a comfortable margin.
+const CAPACITY = 64;
+
+/** Signed distance from 16-bit sequence number `b` to `a`, in −32768..32767. */
+function seqDistance(a: number, b: number): number {
+  return ((((a - b) & 0xffff) + 0x8000) & 0xffff) - 0x8000;
+}
+
+/**
+ * An adaptive reorder/jitter buffer for one incoming RTP stream, popped once per tick of the media clock.
+ *
+ * Packets are slotted by sequence number, so reordering within the buffered span is undone; duplicates
+ * and packets whose turn has passed are dropped and counted. Playback starts once the buffered span
+ * reaches the target delay. A gap is reported as a missing packet (`pop` returns undefined) for the caller
+ * to conceal. When the buffer runs dry it goes back to prebuffering and raises the target by a frame (up
+ * to the maximum); after a long stretch without underruns it lowers the target again and discards the
+ * oldest packet whenever it holds more than a frame above target for a second.
+ */
+export class JitterBuffer<P extends SequencedPacket> {
+  readonly #frameMs: number;
+  readonly #minFrames: number;
+  readonly #maxFrames: number;
+  readonly #shrinkAfterTicks: number;
+  readonly #slots: (P | undefined)[] = new Array<P | undefined>(CAPACITY).fill(undefined);
+  #count = 0;
+  #next = 0;
+  #highest = 0;
+  #lastPlayed: number | undefined;
+  #playing = false;
+  #targetFrames: number;
+  #stableTicks = 0;
+  #aboveTargetTicks = 0;
+  readonly #stats = {
+    received: 0,
+    played: 0,
+    lost: 0,
+    late: 0,
+    duplicates: 0,
+    underruns: 0,
+    discarded: 0,
+    resets: 0,
+  };
+
+  /** @param options - frame size and delay bounds; throws {@link MediaStateError} for inconsistent bounds */
+  constructor(options: JitterBufferOptions = {}) {
+    this.#frameMs = options.frameMs ?? 20;
+    this.#minFrames = Math.max(1, Math.round((options.minDelayMs ?? 20) / this.#frameMs));
+    this.#maxFrames = Math.round((options.maxDelayMs ?? 100) / this.#frameMs);
+    const initial = Math.round((options.initialDelayMs ?? 40) / this.#frameMs);
+    if (this.#maxFrames < this.#minFrames || this.#maxFrames > CAPACITY / 2) {
+      throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'jitter buffer delay bounds are inconsistent');
+    }
+    this.#targetFrames = Math.min(this.#maxFrames, Math.max(this.#minFrames, initial));
+    this.#shrinkAfterTicks = options.shrinkAfterTicks ?? 250;
+  }
+
+  /** Current counters and state. */
+  get stats(): JitterBufferStats {
+    return {
+      ...this.#stats,
+      targetDelayMs: this.#targetFrames * this.#frameMs,
+      bufferedMs: this.#span() * this.#frameMs,
+      playing: this.#playing,
+    };
+  }
+
+  /** Number of packets held. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Frames between the next one to play and the highest buffered, inclusive; 0 when empty. */
+  #span(): number {
+    return this.#count === 0 ? 0 : seqDistance(this.#highest, this.#next) + 1;
+  }
+
+  /** Adds an arriving packet. */
+  push(packet: P): JitterPushResult {
+    this.#stats.received += 1;
+    const seq = packet.sequenceNumber & 0xffff;
+    let result: JitterPushResult = 'queued';
+    if (this.#count === 0 && this.#lastPlayed === undefined) {
+      this.#next = seq;
+      this.#highest = seq;
+    }
+    // Once something has played, `next` is always the sequence number after it.
+    const fromNext = seqDistance(seq, this.#next);
+    if (fromNext < 0 && this.#lastPlayed !== undefined && fromNext > -CAPACITY) {
+      this.#stats.late += 1;
+
+      return 'late';
+    }
+    if (fromNext < 0 && this.#lastPlayed === undefined && seqDistance(this.#highest, seq) < CAPACITY) {
+      // An earlier packet arrived while prebuffering: it becomes the first to play.
+      this.#next = seq;
+    } else if (fromNext < 0 || fromNext >= CAPACITY) {
+      // Too far from the window to be reordering: the sender restarted or jumped; start over from here.
+      this.#clear();
+      this.#playing = false;
+      this.#lastPlayed = undefined;
+      this.#next = seq;
+      this.#highest = seq;
+      this.#stats.resets += 1;
+      result = 'reset';
+    }
+    const slot = seq % CAPACITY;
+    if (this.#slots[slot] !== undefined) {
+      this.#stats.duplicates += 1;
+
+      return 'duplicate';
+    }
+    this.#slots[slot] = packet;
+    if (this.#count === 0 || seqDistance(seq, this.#highest) > 0) {
+      this.#highest = seq;
+    }
+    this.#count += 1;
+
+    return result;
+  }
+
+  /**
+   * Called once per frame interval: returns the packet due now, or undefined while prebuffering, on
+   * underrun, or for a packet that never arrived (the caller then plays silence or conceals).
+   */
+  pop(): P | undefined {
+    if (!this.#playing) {
+      if (this.#count === 0 || this.#span() < this.#targetFrames) {
+        return undefined;
+      }
+      this.#playing = true;
+    }
+    if (this.#count === 0) {
+      this.#stats.underruns += 1;
+      this.#playing = false;
+      this.#stableTicks = 0;
+      this.#targetFrames = Math.min(this.#maxFrames, this.#targetFrames + 1);
+
+      return undefined;
+    }
+    const packet = this.#take();
+    this.#adapt();
+
+    return packet;
+  }
+
+  /** Removes and returns the packet in the `next` slot (undefined for a gap), advancing `next`. */
+  #take(): P | undefined {
+    const slot = this.#next % CAPACITY;
+    const packet = this.#slots[slot];
+    this.#slots[slot] = undefined;
+    this.#lastPlayed = this.#next;
+    this.#next = (this.#next + 1) & 0xffff;
+    if (packet === undefined) {
+      this.#stats.lost += 1;
+    } else {
+      this.#count -= 1;
+      this.#stats.played += 1;
+    }
+
+    return packet;
+  }
+
+  /** Lowers the target after a stable stretch and trims excess delay. */
+  #adapt(): void {
+    this.#stableTicks += 1;
+    if (this.#stableTicks >= this.#shrinkAfterTicks && this.#targetFrames > this.#minFrames) {
+      this.#targetFrames -= 1;
+      this.#stableTicks = 0;
+    }
+    if (this.#span() > this.#targetFrames + 1) {
+      this.#aboveTargetTicks += 1;
+      if (this.#aboveTargetTicks >= 50) {
+        this.#aboveTargetTicks = 0;
+        const dropped = this.#take();
+        if (dropped !== undefined) {
+          this.#stats.played -= 1;
+          this.#stats.discarded += 1;
+        } else {
+          this.#stats.lost -= 1;
+        }
+      }
+    } else {
+      this.#aboveTargetTicks = 0;
+    }
+  }
+
+  /** Empties the slots. */
+  #clear(): void {
+    this.#slots.fill(undefined);
+    this.#count = 0;
+  }
+
+  /** Drops everything and starts prebuffering again (after a re-INVITE or SSRC change, say). */
+  reset(): void {
+    this.#clear();
+    this.#playing = false;
+    this.#lastPlayed = undefined;
+    this.#stableTicks = 0;
+    this.#aboveTargetTicks = 0;
+  }
+}
