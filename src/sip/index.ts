@@ -1,2 +1,73 @@
-/** The sip room: confab's own SIP stack (parser, transports, transactions, dialogs, digest, trunks). */
-export {};
+/**
+ * The sip room: confab's own SIP stack. Layers, bottom up:
+ * - message: parser and serializer on bytes, typed header views, UAS request checks, TCP stream framing;
+ * - transport: UDP and TCP listeners with RFC 3261 §18 response routing;
+ * - transaction: RFC 3261 §17 client and server transactions (INVITE and non-INVITE).
+ * Dialogs, SDP, digest and trunks build on these in later layers.
+ */
+export { SipParseError, SipTransportError, SipTransactionError, type SipParseErrorReason, type SipParseErrorContext } from './errors.js';
+export { parseMessage, tryParseMessage, KNOWN_METHODS, type ParseOptions } from './message/parser.js';
+export { serializeMessage } from './message/serializer.js';
+export {
+  addHeader,
+  getCallId,
+  getContacts,
+  getContentLength,
+  getContentType,
+  getCSeq,
+  getFrom,
+  getHeader,
+  getHeaderLines,
+  getHeaderValues,
+  getMaxForwards,
+  getRecordRoutes,
+  getRoutes,
+  getTo,
+  getTokenList,
+  getTopVia,
+  getVias,
+  removeHeader,
+  setHeader,
+  setTopVia,
+  type SipHeader,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from './message/SipMessage.js';
+export { parseUri, serializeUri, sipUri, unescapeUriPart, type OpaqueUri, type SipUri, type TelUri, type Uri } from './message/SipUri.js';
+export { parseNameAddr, serializeNameAddr, type NameAddr } from './message/NameAddr.js';
+export { parseVia, serializeVia, hasRfc3261Branch, BRANCH_COOKIE, type Via } from './message/Via.js';
+export { parseCSeq, serializeCSeq, type CSeq } from './message/CSeq.js';
+export { parseMediaType, serializeMediaType, type MediaType } from './message/MediaType.js';
+export { canonicalHeaderName, isListHeader } from './message/headerNames.js';
+export { createResponse, createErrorResponse, REASON_PHRASES, type ResponseOptions } from './message/responses.js';
+export { createRequest, type RequestOptions } from './message/requests.js';
+export { validateRequest, type UasPolicy, type UasRejection } from './message/validateRequest.js';
+export { StreamFramer, type FramerOutput } from './message/StreamFramer.js';
+export { TypedEmitter } from './TypedEmitter.js';
+export { createTransportLayer, TransportLayer } from './transport/TransportLayer.js';
+export type {
+  DropReason,
+  Endpoint,
+  Source,
+  TransportCounters,
+  TransportEvents,
+  TransportOptions,
+  TransportProtocol,
+} from './transport/TransportTypes.js';
+export { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransactionLayerOptions } from './transaction/TransactionLayer.js';
+export { ClientInviteTransaction, buildCancel, buildNon2xxAck } from './transaction/ClientInviteTransaction.js';
+export { ClientNonInviteTransaction } from './transaction/ClientNonInviteTransaction.js';
+export { ServerInviteTransaction } from './transaction/ServerInviteTransaction.js';
+export { ServerNonInviteTransaction } from './transaction/ServerNonInviteTransaction.js';
+export { newBranch, newTag } from './transaction/keys.js';
+export type {
+  ClientTransactionEvents,
+  ServerTransactionEvents,
+  ServerTransactionLike,
+  TimerOptions,
+  Timers,
+  TransactionCounters,
+  TransactionLayerEvents,
+  TransactionState,
+} from './transaction/TransactionTypes.js';

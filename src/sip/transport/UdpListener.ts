@@ -1,0 +1,73 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { SipTransportError } from '../errors.js';
+
+/** @internal One bound UDP socket; the transport layer owns it. */
+export class UdpListener {
+  readonly #socket: Socket;
+  #closed = false;
+  /** Receives every datagram. */
+  onDatagram: (data: Buffer, remote: RemoteInfo) => void = () => undefined;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('message', (data, remote) => {
+      this.onDatagram(data, remote);
+    });
+    // Errors after binding (ICMP port unreachable on some platforms) do not stop the listener.
+    socket.on('error', () => undefined);
+  }
+
+  /** Binds `host:port`; rejects with a {@link SipTransportError} naming both on failure. */
+  static bind(host: string, port: number): Promise<UdpListener> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+      const onError = (err: NodeJS.ErrnoException): void => {
+        socket.close();
+        reject(new SipTransportError(`cannot bind UDP ${host}:${port}: ${err.message}`, { transport: 'udp', host, port, code: err.code, cause: err }));
+      };
+      socket.once('error', onError);
+      socket.bind(port, host, () => {
+        socket.off('error', onError);
+        resolve(new UdpListener(socket));
+      });
+    });
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#socket.address().port;
+  }
+
+  /** Sends one datagram. */
+  send(data: Buffer, address: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) {
+        reject(new SipTransportError('UDP listener closed', { transport: 'udp', host: address, port }));
+
+        return;
+      }
+      this.#socket.send(data, port, address, (err) => {
+        if (err === null) {
+          resolve();
+        } else {
+          reject(new SipTransportError(`UDP send failed: ${err.message}`, { transport: 'udp', host: address, port, code: (err as NodeJS.ErrnoException).code, cause: err }));
+        }
+      });
+    });
+  }
+
+  /** Closes the socket; idempotent. */
+  close(): Promise<void> {
+    if (this.#closed) {
+      return Promise.resolve();
+    }
+    this.#closed = true;
+
+    return new Promise((resolve) => {
+      this.#socket.close(() => {
+        resolve();
+      });
+    });
+  }
+}
