@@ -141,6 +141,14 @@ export class KeyScheme {
     return `${this.app(app)}:realtime`;
   }
 
+  /**
+   * A one-time realtime ticket. Tickets are presented without any application id, so they live outside the
+   * application tag; each is a single key (SET NX EX, then GETDEL), so no slot spans several keys.
+   */
+  realtimeTicket(ticket: string): string {
+    return this.global(`rt-ticket:${ticket}`);
+  }
+
   /** A key of process-wide bookkeeping that belongs to no application (dead letters, worker heartbeats). */
   global(name: string): string {
     return `${this.#prefix}:global:${name}`;
