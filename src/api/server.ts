@@ -71,16 +71,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     return reply.type(options.metrics.contentType).send(text);
   });
 
-  for (const plugin of options.plugins ?? []) {
-    await app.register(plugin);
-  }
-
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).type('application/json').send(problem('http:error:not-found', `No route for ${request.method} ${request.url}.`));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isConfabError(error)) {
+      if (error.status >= 500) {
+        request.log.error({ err: error, cause: error.cause }, 'request failed');
+      }
+
       return reply
         .code(error.status)
         .type('application/json')
@@ -111,12 +111,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     return reply.code(500).type('application/json').send(problem('system:error:internal-error', ERRORS['system:error:internal-error'].title));
   });
 
+  // Plugins come after the handlers, so that their routes inherit the catalogue's error and 404 bodies.
+  for (const plugin of options.plugins ?? []) {
+    await app.register(plugin);
+  }
+
   return app;
 }
 
-/** Names the offending field of a schema validation failure: `body.user.name`, `query.page_size`, … */
+/**
+ * Names the offending field of a schema validation failure: `body.user.name` for bodies, and the bare
+ * parameter name (`page_size`, `conversation_id`) for query and path parameters, as Vonage's bodies do.
+ */
 function fieldName(instancePath: string, missingProperty: unknown, context: string | undefined): string {
-  const parts = [context ?? 'body', ...instancePath.split('/').filter((part) => part !== '')];
+  const parameter = context === 'querystring' || context === 'params' || context === 'headers';
+  const parts = [...(parameter ? [] : [context ?? 'body']), ...instancePath.split('/').filter((part) => part !== '')];
   if (typeof missingProperty === 'string') {
     parts.push(missingProperty);
   }
