@@ -153,3 +153,14 @@ export {
 export { Mixer, type MixerOptions } from './mix/Mixer.js';
 export { MixerParticipant } from './mix/MixerParticipant.js';
 export { saturate, softLimit } from './mix/softLimit.js';
+
+// Conversation audio.
+export { ConversationAudioBus } from './bus/ConversationAudioBus.js';
+export { BusParticipant } from './bus/BusParticipant.js';
+export {
+  type BusJoinOptions,
+  type BusSink,
+  type BusSource,
+  type ConversationAudioBusEvents,
+  type ConversationAudioBusOptions,
+} from './bus/ConversationAudioBusTypes.js';

@@ -1,0 +1,162 @@
+import { MediaStateError } from '../errors.js';
+import { type MixerParticipant } from '../mix/MixerParticipant.js';
+import { Resampler } from '../resample/Resampler.js';
+import { type BusSink, type BusSource } from './ConversationAudioBusTypes.js';
+
+/**
+ * One leg on a {@link ConversationAudioBus}: where its audio comes from, where its mix-minus goes, and its
+ * mute and earmuff switches. Built only by `ConversationAudioBus.join()`.
+ *
+ * The participant owns the two resamplers between its own rate and the bus rate, so their filter history
+ * carries from one tick to the next and frames join without clicks.
+ */
+export class BusParticipant {
+  /** Caller-chosen identifier (a leg id, typically). */
+  readonly id: string;
+  /** Sampling rate of the participant's own audio, in Hz. */
+  readonly sampleRate: number;
+  readonly #mixer: MixerParticipant;
+  readonly #source: BusSource | undefined;
+  readonly #sink: BusSink | undefined;
+  readonly #frameSamples: number;
+  readonly #busFrameSamples: number;
+  readonly #up: Resampler | undefined;
+  readonly #down: Resampler | undefined;
+  // Scratch buffers sized for the resamplers, reused every tick.
+  readonly #upScratch: Int16Array;
+  readonly #downScratch: Int16Array;
+  readonly #busFrame: Int16Array;
+  readonly #ownFrame: Int16Array;
+  readonly #silence: Int16Array;
+  // Whether the previous tick carried audio; one silent frame then flushes the resampler's tail.
+  #hadAudio = false;
+  readonly #onLeave: (participant: BusParticipant) => void;
+  #left = false;
+
+  /**
+   * @private Use `ConversationAudioBus.join()`.
+   * @param init - identity, rates, mixer slot, source, sink and the bus's leave hook
+   */
+  constructor(init: {
+    id: string;
+    sampleRate: number;
+    busRate: number;
+    frameMs: number;
+    mixer: MixerParticipant;
+    source: BusSource | undefined;
+    sink: BusSink | undefined;
+    onLeave: (participant: BusParticipant) => void;
+  }) {
+    this.id = init.id;
+    this.sampleRate = init.sampleRate;
+    this.#mixer = init.mixer;
+    this.#source = init.source;
+    this.#sink = init.sink;
+    this.#onLeave = init.onLeave;
+    this.#frameSamples = Math.round((init.sampleRate * init.frameMs) / 1000);
+    this.#busFrameSamples = Math.round((init.busRate * init.frameMs) / 1000);
+    if (init.sampleRate !== init.busRate) {
+      this.#up = new Resampler({ inputRate: init.sampleRate, outputRate: init.busRate });
+      this.#down = new Resampler({ inputRate: init.busRate, outputRate: init.sampleRate });
+    }
+    this.#upScratch = new Int16Array(this.#up?.maxOutputLength(this.#frameSamples) ?? 0);
+    this.#downScratch = new Int16Array(this.#down?.maxOutputLength(this.#busFrameSamples) ?? 0);
+    this.#busFrame = new Int16Array(this.#busFrameSamples);
+    this.#ownFrame = new Int16Array(this.#frameSamples);
+    this.#silence = new Int16Array(this.#frameSamples);
+  }
+
+  /** Samples in one frame at the participant's own rate. */
+  get frameSamples(): number {
+    return this.#frameSamples;
+  }
+
+  /** When true the participant contributes nothing: the others do not hear it. */
+  get muted(): boolean {
+    return this.#mixer.muted;
+  }
+
+  set muted(value: boolean) {
+    this.#mixer.muted = value;
+  }
+
+  /** When true the participant hears nothing: its sink receives silence. */
+  get earmuffed(): boolean {
+    return this.#mixer.earmuffed;
+  }
+
+  set earmuffed(value: boolean) {
+    this.#mixer.earmuffed = value;
+  }
+
+  /** Whether the participant has left the bus. */
+  get left(): boolean {
+    return this.#left;
+  }
+
+  /** Leaves the bus; idempotent. */
+  leave(): void {
+    if (this.#left) {
+      return;
+    }
+    this.#left = true;
+    this.#mixer.remove();
+    this.#onLeave(this);
+  }
+
+  /** @internal First half of a tick: pulls this participant's frame and hands it to the mixer. */
+  collect(): void {
+    const frame = this.#source?.();
+    if (frame !== undefined && frame.length !== this.#frameSamples) {
+      throw new MediaStateError(
+        'ERR_MEDIA_FRAME_SIZE',
+        `bus participant ${this.id} gave ${frame.length} samples, expected ${this.#frameSamples}`,
+      );
+    }
+    let input = frame;
+    if (input === undefined) {
+      if (!this.#hadAudio) {
+        return;
+      }
+      // Run one frame of silence through the filter so the end of the last word is not cut off.
+      input = this.#silence;
+    }
+    this.#hadAudio = frame !== undefined;
+    if (this.#up === undefined) {
+      this.#mixer.write(input);
+      return;
+    }
+    const resampled = this.#up.process(input, this.#upScratch);
+    this.#mixer.write(fit(resampled, this.#busFrame));
+  }
+
+  /** @internal Second half of a tick: converts this participant's mix-minus and hands it to the sink. */
+  deliver(): void {
+    if (this.#sink === undefined) {
+      return;
+    }
+    const mix = this.#mixer.output;
+    if (this.#down === undefined) {
+      this.#sink(mix);
+      return;
+    }
+    const resampled = this.#down.process(mix, this.#downScratch);
+    this.#sink(fit(resampled, this.#ownFrame));
+  }
+}
+
+/**
+ * Copies `samples` into the fixed-size `frame`, padding with zeros or cutting the excess. For the rates
+ * confab uses (8, 16, 24, 48 kHz) a 20 ms frame always converts to exactly one 20 ms frame, so this only
+ * guards against unusual rate pairs.
+ */
+function fit(samples: Int16Array, frame: Int16Array): Int16Array {
+  if (samples.length >= frame.length) {
+    frame.set(samples.subarray(0, frame.length));
+  } else {
+    frame.set(samples);
+    frame.fill(0, samples.length);
+  }
+
+  return frame;
+}

@@ -1,0 +1,153 @@
+import { type Logger } from '../../log/index.js';
+import { type ClockSubscription } from '../clock/MediaClock.js';
+import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
+import { MediaStateError } from '../errors.js';
+import { Mixer } from '../mix/Mixer.js';
+import { BusParticipant } from './BusParticipant.js';
+import {
+  type BusJoinOptions,
+  type ConversationAudioBusEvents,
+  type ConversationAudioBusOptions,
+} from './ConversationAudioBusTypes.js';
+
+/**
+ * The audio of one conversation: every voice leg joins with its own sample rate, and on each tick of the
+ * shared {@link MediaClock} the bus
+ *
+ * 1. pulls one frame from every participant's source and resamples it to the bus rate;
+ * 2. mixes them with a {@link Mixer} (each hears the sum of the others, never itself; soft limiting);
+ * 3. resamples each participant's mix-minus back to its own rate and hands it to its sink.
+ *
+ * A frame spoken on tick n is heard by the others on the same tick n. Sources and sinks run inside the
+ * clock tick, so they must be quick; one that throws is reported and skipped for that tick, never allowed
+ * to stall the other participants or the other conversations on the clock.
+ */
+export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudioBusEvents> {
+  readonly #sampleRate: number;
+  readonly #frameMs: number;
+  readonly #mixer: Mixer;
+  readonly #participants = new Map<string, BusParticipant>();
+  readonly #subscription: ClockSubscription;
+  readonly #logger: Logger | undefined;
+  #ticks = 0;
+  #closed = false;
+
+  /** @param options - clock, mixing rate and limiter */
+  constructor(options: ConversationAudioBusOptions) {
+    super();
+    this.#sampleRate = options.sampleRate ?? 16000;
+    this.#frameMs = options.frameMs ?? options.clock.periodMs;
+    if (!Number.isInteger(this.#sampleRate) || this.#sampleRate <= 0) {
+      throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', `invalid bus rate ${this.#sampleRate}`);
+    }
+    if (this.#frameMs !== options.clock.periodMs) {
+      throw new MediaStateError(
+        'ERR_MEDIA_INVALID_OPTION',
+        `bus frame ${this.#frameMs} ms does not match the clock period ${options.clock.periodMs} ms`,
+      );
+    }
+    this.#mixer = new Mixer({
+      frameSamples: Math.round((this.#sampleRate * this.#frameMs) / 1000),
+      limiter: options.limiter ?? 'soft',
+    });
+    this.#logger = options.logger;
+    this.#subscription = options.clock.subscribe(() => {
+      this.#tick();
+    });
+  }
+
+  /** Rate the mix is computed at, in Hz. */
+  get sampleRate(): number {
+    return this.#sampleRate;
+  }
+
+  /** Number of participants. */
+  get size(): number {
+    return this.#participants.size;
+  }
+
+  /** Ticks mixed so far. */
+  get tickCount(): number {
+    return this.#ticks;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The participant with `id`, if any. */
+  getParticipant(id: string): BusParticipant | undefined {
+    return this.#participants.get(id);
+  }
+
+  /**
+   * Adds a participant. It first speaks and hears on the next tick. Throws {@link MediaStateError} when
+   * the bus is closed, the id is taken or the rate is invalid.
+   */
+  join(id: string, options: BusJoinOptions): BusParticipant {
+    if (this.#closed) {
+      throw new MediaStateError('ERR_MEDIA_CLOSED', 'conversation audio bus is closed');
+    }
+    if (this.#participants.has(id)) {
+      throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', `bus participant ${id} already exists`);
+    }
+    const participant = new BusParticipant({
+      id,
+      sampleRate: options.sampleRate,
+      busRate: this.#sampleRate,
+      frameMs: this.#frameMs,
+      mixer: this.#mixer.addParticipant(id),
+      source: options.source,
+      sink: options.sink,
+      onLeave: (p) => {
+        this.#participants.delete(p.id);
+      },
+    });
+    this.#participants.set(id, participant);
+
+    return participant;
+  }
+
+  /** Stops mixing and removes every participant; idempotent. */
+  close(): void {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    this.#subscription.unsubscribe();
+    for (const participant of [...this.#participants.values()]) {
+      participant.leave();
+    }
+  }
+
+  /** One clock tick: collect, mix, deliver. */
+  #tick(): void {
+    this.#ticks += 1;
+    // A snapshot, so a participant leaving from inside its own sink does not disturb the loop.
+    const participants = [...this.#participants.values()];
+    for (const participant of participants) {
+      this.#guard(participant, () => {
+        participant.collect();
+      });
+    }
+    this.#mixer.mix();
+    for (const participant of participants) {
+      if (!participant.left) {
+        this.#guard(participant, () => {
+          participant.deliver();
+        });
+      }
+    }
+  }
+
+  /** Runs one participant's step, reporting instead of propagating a failure. */
+  #guard(participant: BusParticipant, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.#logger?.warn({ err: error, participant: participant.id }, 'bus participant failed');
+      this.safeEmit('participanterror', participant.id, error);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { type Logger } from '../../log/index.js';
+import { type MediaClock } from '../clock/MediaClock.js';
+
+/**
+ * Where a participant's audio comes from: called once per tick, it returns one frame at the participant's
+ * rate (a jitter buffer pop, a `PlayoutQueue.tick()`), or undefined when the participant is silent.
+ */
+export type BusSource = () => Int16Array | undefined;
+
+/**
+ * Where a participant's mix-minus goes: called once per tick with one frame at the participant's rate.
+ * The array is reused on the next tick, so copy or encode it before returning.
+ */
+export type BusSink = (pcm: Int16Array) => void;
+
+/** Options of {@link ConversationAudioBus}. */
+export interface ConversationAudioBusOptions {
+  /** The shared clock that drives the bus; one tick mixes one frame. */
+  clock: MediaClock;
+  /**
+   * Rate the mix is computed at; each participant is resampled to and from it.
+   * @defaultValue 16000
+   */
+  sampleRate?: number;
+  /**
+   * Frame duration; must match the clock period.
+   * @defaultValue the clock's period (20 ms)
+   */
+  frameMs?: number;
+  /**
+   * How sums beyond 16 bits are tamed (see `Mixer`).
+   * @defaultValue 'soft'
+   */
+  limiter?: 'soft' | 'saturate';
+  /** Logger for failing sources and sinks. */
+  logger?: Logger;
+}
+
+/** Options of `ConversationAudioBus.join()`. */
+export interface BusJoinOptions {
+  /** Sampling rate of this participant's frames, in Hz (8000, 16000, 24000, 48000…). */
+  sampleRate: number;
+  /** This participant's audio, pulled once per tick; omit for a listen-only participant. */
+  source?: BusSource;
+  /** Receives what this participant hears, once per tick; omit for a talk-only participant. */
+  sink?: BusSink;
+}
+
+/** Events of `ConversationAudioBus`. */
+export interface ConversationAudioBusEvents extends Record<string, unknown[]> {
+  /** A participant's source or sink threw; the bus carried on with the others. */
+  participanterror: [string, unknown];
+  /** A listener of this emitter threw. */
+  listenererror: [string, unknown];
+}
