@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import type { ConversationEvent, EventPort, NewEvent } from '../domain/index.js';
+import { ConfabError, type ConversationEvent, type EventPort, type NewEvent } from '../domain/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { createRedis, type KeyScheme, type RedisClient } from '../store/index.js';
 import { EventNotConfirmedError, EventProducerClosedError } from './errors.js';
@@ -257,6 +257,12 @@ export class EventProducer implements EventPort {
     const now = performance.now();
     job.entries.forEach((entry, index) => {
       const result = results[index]!;
+      if (result.id === 0) {
+        // The recording script refuses events of a conversation that no longer exists.
+        entry.reject(new ConfabError('conversation:error:not-found'));
+
+        return;
+      }
       this.#metrics.emitToRecorded.observe((now - entry.startedAt) / 1000);
       entry.resolve({
         id: result.id,

@@ -97,6 +97,11 @@ export class EventWorker {
     await worker.waitUntilReady();
   }
 
+  /** True while the worker consumes jobs (for readiness probes). */
+  get running(): boolean {
+    return !this.#closed && this.#worker?.isRunning() === true;
+  }
+
   /** Stops taking jobs, lets running ones finish, and closes the connections. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) {
@@ -145,7 +150,7 @@ export class EventWorker {
     await this.#options.afterRecord?.(job.id ?? '');
     await this.#dispatcher.kick(
       applicationId,
-      events.map((event) => event.conversationId),
+      events.filter((_event, index) => !results[index]!.refused).map((event) => event.conversationId),
     );
   }
 }

@@ -37,6 +37,8 @@ export interface RecordedEvent {
   readonly timestamp: string;
   /** False when the key had been recorded before and nothing was written. */
   readonly isNew: boolean;
+  /** True when the conversation has been deleted: nothing was written and `id` is 0. */
+  readonly refused: boolean;
 }
 
 /** Options of {@link EventRecorder.record}. */
@@ -50,8 +52,12 @@ export interface RecordOptions {
 }
 
 // The recording script. All keys of one call belong to one application, so they share the `{<app>}` hash
-// tag and one cluster slot. Per event it takes four keys (seq, events, event-keys, effect target) and
-// three arguments (idempotency key, the event JSON after its id, the effect as JSON).
+// tag and one cluster slot. Per event it takes five keys (seq, events, event-keys, effect target, the
+// conversation's tombstone) and three arguments (idempotency key, the event JSON after its id, the effect
+// as JSON).
+//
+// An event of a conversation deleted while the event was queued (its tombstone is set) is refused: it
+// gets id 0 and nothing is written, so a deleted conversation never grows its keys back.
 //
 // An event whose idempotency key is already in `event-keys` is a redelivery: nothing is written and the
 // first id is returned. Otherwise INCR gives the next id, the event and its key are stored, the effect is
@@ -76,11 +82,13 @@ end
 local confirm, realtime, jobId, now, n = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local out = {}
 for i = 1, n do
-  local k, a = (i - 1) * 4, 5 + (i - 1) * 3
+  local k, a = (i - 1) * 5, 5 + (i - 1) * 3
   local seqKey, eventsKey, eventKeysKey, targetKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
   local key, tail, effect = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local existing = redis.call('HGET', eventKeysKey, key)
-  if existing then
+  if not existing and redis.call('EXISTS', KEYS[k + 5]) == 1 then
+    out[#out + 1] = { 0, '', 0 }
+  elseif existing then
     local stored = redis.call('HGET', eventsKey, existing)
     local ts = ''
     if stored then
@@ -169,6 +177,7 @@ export class EventRecorder {
         this.#keys.conversationEvents(applicationId, c),
         this.#keys.conversationEventKeys(applicationId, c),
         this.#effectTarget(applicationId, event.effect),
+        this.#keys.conversationTombstone(applicationId, c),
       );
       args.push(event.key, eventTail(applicationId, event), event.effect.kind === 'none' ? '' : JSON.stringify(event.effect));
     }
@@ -184,7 +193,7 @@ export class EventRecorder {
       case 'leg':
         return this.#keys.leg(applicationId, effect.legId);
       case 'none':
-        // A key of the same slot that the script never touches, so that every event has four keys.
+        // A key of the same slot that the script never touches, so that every event has five keys.
         return this.#keys.app(applicationId);
     }
   }
@@ -215,6 +224,6 @@ function parseReply(reply: unknown, expected: number): RecordedEvent[] {
     }
     const [id, timestamp, isNew] = row as [unknown, unknown, unknown];
 
-    return { id: Number(id), timestamp: String(timestamp), isNew: Number(isNew) === 1 };
+    return { id: Number(id), timestamp: String(timestamp), isNew: Number(isNew) === 1, refused: Number(id) === 0 };
   });
 }

@@ -36,7 +36,7 @@ const PATCHABLE: readonly (keyof ConversationPatch)[] = [
 // again. A member can only be created while the conversation record exists, so none can slip in after.
 const DELETE_CONVERSATION = new LuaScript(`
 -- KEYS: record, creation index, name index, members, member-users, legs, events, seq, event-keys,
---       webhook cursor, then ARGV[2] member records, then ARGV[3] user conversation indexes.
+--       webhook cursor, tombstone, then ARGV[2] member records, then ARGV[3] user conversation indexes.
 -- ARGV: id, member count, user count, then the member ids.
 local id, memberCount, userCount = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local json = redis.call('GET', KEYS[1])
@@ -50,12 +50,17 @@ end
 local name = cjson.decode(json).name
 if redis.call('HGET', KEYS[3], name) == id then redis.call('HDEL', KEYS[3], name) end
 redis.call('ZREM', KEYS[2], id)
-for i = 1, memberCount do redis.call('DEL', KEYS[10 + i]) end
-for i = 1, userCount do redis.call('ZREM', KEYS[10 + memberCount + i], id) end
+for i = 1, memberCount do redis.call('DEL', KEYS[11 + i]) end
+for i = 1, userCount do redis.call('ZREM', KEYS[11 + memberCount + i], id) end
 for i = 4, 10 do redis.call('DEL', KEYS[i]) end
 redis.call('DEL', KEYS[1])
+-- The tombstone makes the event recorder refuse events still queued for this conversation.
+redis.call('SET', KEYS[11], '1', 'EX', ARGV[4 + memberCount])
 return 'ok'
 `);
+
+/** How long a deleted conversation's tombstone outlives it: longer than any event can wait in the queue. */
+const TOMBSTONE_SECONDS = 86_400;
 
 /** How often a delete re-reads the members when they keep changing under it. */
 const MAX_DELETE_ATTEMPTS = 20;
@@ -173,6 +178,7 @@ export class RedisConversationRepository implements ConversationRepository {
       keys.conversationSeq(applicationId, id),
       keys.conversationEventKeys(applicationId, id),
       keys.conversationWebhookCursor(applicationId, id),
+      keys.conversationTombstone(applicationId, id),
     ];
     for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt += 1) {
       const [memberIds, userIds] = await Promise.all([
@@ -186,7 +192,7 @@ export class RedisConversationRepository implements ConversationRepository {
           ...memberIds.map((memberId) => keys.member(applicationId, memberId)),
           ...userIds.map((userId) => keys.userConversations(applicationId, userId)),
         ],
-        [id, memberIds.length, userIds.length, ...memberIds],
+        [id, memberIds.length, userIds.length, ...memberIds, TOMBSTONE_SECONDS],
       );
       if (status !== 'conflict') {
         return status === 'ok';

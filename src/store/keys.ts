@@ -22,6 +22,7 @@
  * | `conv:<id>:events` | hash | event id → JSON ConversationEvent |
  * | `conv:<id>:seq` | string | last event id |
  * | `conv:<id>:event-keys` | hash | idempotency key of an accepted event → its id |
+ * | `conv:<id>:deleted` | string | tombstone of a deleted conversation (expires after a day) |
  * | `member:<id>` | string | JSON Member |
  * | `leg:<id>` | string | JSON Leg |
  * | `legs` | zset | leg ids by creation |
@@ -96,6 +97,10 @@ export class KeyScheme {
   }
   conversationEventKeys(app: string, id: string): string {
     return `${this.app(app)}:conv:${id}:event-keys`;
+  }
+  /** Set for a day when a conversation is deleted, so that events still queued for it are refused. */
+  conversationTombstone(app: string, id: string): string {
+    return `${this.app(app)}:conv:${id}:deleted`;
   }
 
   member(app: string, id: string): string {

@@ -10,6 +10,8 @@ import {
 import { createMetricsRegistry, type MetricsRegistry } from '../../src/log/index.js';
 import type { ConversationEvent } from '../../src/domain/index.js';
 import { TEST_REDIS_URL, testRedis } from '../support/redis.js';
+import { RedisConversationRepository } from '../../src/store/index.js';
+import { isConfabError } from '../../src/domain/index.js';
 import { expectExactlyOnceInOrder, readConversation, spawnWorker, testApplication, waitFor, waitForDrain, type WorkerProcess } from './helpers.js';
 
 describe('event pipeline (producer, recording worker, realtime)', () => {
@@ -52,6 +54,18 @@ describe('event pipeline (producer, recording worker, realtime)', () => {
     expect(text).toMatch(/confab_events_accepted_total\{type="custom:x"\} 1/);
     expect(text).toMatch(/confab_events_emit_to_recorded_seconds_count 2/);
     expect(text).toMatch(/confab_events_queue_jobs\{state="wait"\} 0/);
+  });
+
+  it('refuses events of a conversation deleted meanwhile with conversation:error:not-found', async () => {
+    await startWorker();
+    const conversations = new RedisConversationRepository(ctx.redis, ctx.keys);
+    const conversation = await conversations.create(app.id, { name: 'short-lived' });
+    await producer.emit({ applicationId: app.id, conversationId: conversation.id, type: 'custom:x', body: {} });
+    await conversations.delete(app.id, conversation.id);
+
+    const late = producer.emit({ applicationId: app.id, conversationId: conversation.id, type: 'custom:x', body: {} });
+    await expect(late).rejects.toSatisfy((error: unknown) => isConfabError(error, 'conversation:error:not-found'));
+    expect(await ctx.redis.exists(ctx.keys.conversationSeq(app.id, conversation.id))).toBe(0);
   });
 
   it('reports queue depth and age while no worker runs, and an unconfirmed emit as an unknown outcome', async () => {

@@ -34,9 +34,9 @@ describe('EventRecorder (the atomic recording script)', () => {
       timestamp: '2026-01-02T03:04:05.678Z',
     });
     expect(results).toEqual([
-      { id: 1, timestamp: '2026-01-02T03:04:05.678Z', isNew: true },
-      { id: 2, timestamp: '2026-01-02T03:04:05.678Z', isNew: true },
-      { id: 1, timestamp: '2026-01-02T03:04:05.678Z', isNew: true },
+      { id: 1, timestamp: '2026-01-02T03:04:05.678Z', isNew: true, refused: false },
+      { id: 2, timestamp: '2026-01-02T03:04:05.678Z', isNew: true, refused: false },
+      { id: 1, timestamp: '2026-01-02T03:04:05.678Z', isNew: true, refused: false },
     ]);
     const stored = await ctx.redis.hget(ctx.keys.conversationEvents(app, 'CON-1'), '1');
     expect(stored).toBe(
@@ -46,6 +46,23 @@ describe('EventRecorder (the atomic recording script)', () => {
     expect(await ctx.redis.hgetall(ctx.keys.conversationEventKeys(app, 'CON-1'))).toEqual({ k1: '1', k2: '2' });
   });
 
+  it('refuses events of a deleted conversation and writes nothing for them', async () => {
+    await ctx.redis.set(ctx.keys.conversationTombstone(app, 'CON-gone'), '1');
+    const results = await recorder.record(app, [event('g1', { n: 0 }, 'CON-gone'), event('k1', { n: 1 })], {
+      jobId: 'j',
+      confirmChannel: null,
+      timestamp: '2026-01-02T03:04:05.678Z',
+    });
+
+    expect(results).toEqual([
+      { id: 0, timestamp: '', isNew: false, refused: true },
+      { id: 1, timestamp: '2026-01-02T03:04:05.678Z', isNew: true, refused: false },
+    ]);
+    expect(await ctx.redis.exists(ctx.keys.conversationSeq(app, 'CON-gone'))).toBe(0);
+    expect(await ctx.redis.exists(ctx.keys.conversationEvents(app, 'CON-gone'))).toBe(0);
+    expect(await ctx.redis.exists(ctx.keys.conversationEventKeys(app, 'CON-gone'))).toBe(0);
+  });
+
   it('treats a second recording of the same key as a no-op that answers the first id and timestamp', async () => {
     const first = await recorder.record(app, [event('dup', { n: 0 })], { jobId: 'a', confirmChannel: null, timestamp: '2026-01-01T00:00:00.000Z' });
     const again = await recorder.record(app, [event('dup', { n: 0 }), event('new', { n: 1 })], {
@@ -53,10 +70,10 @@ describe('EventRecorder (the atomic recording script)', () => {
       confirmChannel: null,
       timestamp: '2026-01-01T00:00:09.000Z',
     });
-    expect(first).toEqual([{ id: 1, timestamp: '2026-01-01T00:00:00.000Z', isNew: true }]);
+    expect(first).toEqual([{ id: 1, timestamp: '2026-01-01T00:00:00.000Z', isNew: true, refused: false }]);
     expect(again).toEqual([
-      { id: 1, timestamp: '2026-01-01T00:00:00.000Z', isNew: false },
-      { id: 2, timestamp: '2026-01-01T00:00:09.000Z', isNew: true },
+      { id: 1, timestamp: '2026-01-01T00:00:00.000Z', isNew: false, refused: false },
+      { id: 2, timestamp: '2026-01-01T00:00:09.000Z', isNew: true, refused: false },
     ]);
     expect(await ctx.redis.hlen(ctx.keys.conversationEvents(app, 'CON-1'))).toBe(2);
   });
