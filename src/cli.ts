@@ -6,6 +6,7 @@ import { configCheck } from './cli/config-check.js';
 import { keysGenerate } from './cli/keys.js';
 import { mintCommand } from './cli/token.js';
 import { CliExit, EXIT_USAGE } from './cli/exit.js';
+import { webhooksCommand } from './cli/webhooks.js';
 
 // Exit codes: 0 success, 1 a failure at run time, 2 bad usage or bad configuration.
 
@@ -132,6 +133,27 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .action(async (opts: { app: string; sub?: string; ttl: string; acl: 'client' | 'none'; config?: string }) => {
       console.log(await mintCommand(loadOrExit(opts.config).config, opts));
+    });
+
+  const webhooks = program.command('webhooks').description('webhook deliveries that exhausted their retries');
+  webhooks
+    .command('failed')
+    .description('list the dead letters (deliveries given up after every retry)')
+    .option('--app <id|name>', 'only this application')
+    .option('--json', 'print JSON')
+    .addOption(configOption())
+    .action(async (opts: { app?: string; json?: boolean; config?: string }) => {
+      console.log(await webhooksCommand(loadOrExit(opts.config).config, 'failed', opts));
+    });
+  webhooks
+    .command('replay')
+    .description('deliver dead letters again, once each; delivered ones are removed')
+    .argument('[ids...]', 'only these dead letters (as `webhooks failed` lists them)')
+    .option('--app <id|name>', 'only this application')
+    .option('--json', 'print JSON')
+    .addOption(configOption())
+    .action(async (ids: string[], opts: { app?: string; json?: boolean; config?: string }) => {
+      console.log(await webhooksCommand(loadOrExit(opts.config).config, 'replay', { ...opts, ids }));
     });
 
   return program;

@@ -1,8 +1,19 @@
-import { createHttpServer, type ReadinessCheck } from './api/index.js';
+import { conversationApi, createHttpServer, type ReadinessCheck } from './api/index.js';
+import { TokenVerifier } from './auth/index.js';
 import type { ConfabConfig } from './config/index.js';
+import type { Application } from './domain/index.js';
+import { createEventProducer, startEventWorker } from './events/index.js';
+import { createServices } from './services/index.js';
 import type { Logger, MetricsRegistry } from './log/index.js';
 import { createMetricsRegistry } from './log/index.js';
 import {
+  KeyScheme,
+  RedisConversationRepository,
+  RedisEventRepository,
+  RedisLegRepository,
+  RedisMemberRepository,
+  RedisSessionRepository,
+  RedisUserRepository,
   createRedis,
   findExecutable,
   inspectRedisDurability,
@@ -96,10 +107,58 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
     const metrics = createMetricsRegistry();
     const readiness: ReadinessCheck[] = [{ name: 'redis', check: async () => (await redis.ping()) === 'PONG' }];
 
+    const keys = new KeyScheme(config.redis.prefix);
+    const applications = toApplications(config);
+
+    if (options.roles.worker) {
+      const worker = await startEventWorker({
+        redisUrl,
+        keys,
+        applications,
+        logger,
+        metrics,
+        concurrency: config.events.workerConcurrency,
+        publicUrl: config.http.publicUrl,
+        webhooks: {
+          attempts: config.events.webhookAttempts,
+          backoffMs: config.events.webhookBackoffMs,
+          timeoutMs: config.events.webhookTimeoutMs,
+        },
+      });
+      parts.push({ name: 'event-worker', close: () => worker.close() });
+      readiness.push({ name: 'worker', check: () => Promise.resolve(worker.running) });
+      logger.info({ concurrency: config.events.workerConcurrency }, 'event worker running');
+    }
+
     let httpAddress: string | null = null;
     if (options.roles.http) {
-      const app = await createHttpServer({ http: config.http, logger, metrics, readiness });
+      const producer = await createEventProducer({ redisUrl, keys, logger, metrics });
+      parts.push({ name: 'event-producer', close: () => producer.close() });
+      const verifier = new TokenVerifier(applications, {
+        clockToleranceSeconds: config.auth.clockLeewaySeconds,
+        maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
+      });
+      await verifier.ready();
+      const services = createServices({
+        repositories: {
+          users: new RedisUserRepository(redis, keys),
+          conversations: new RedisConversationRepository(redis, keys),
+          members: new RedisMemberRepository(redis, keys),
+          legs: new RedisLegRepository(redis, keys),
+          sessions: new RedisSessionRepository(redis, keys),
+          events: new RedisEventRepository(redis, keys),
+        },
+        eventPort: producer,
+      });
+      const app = await createHttpServer({
+        http: config.http,
+        logger,
+        metrics,
+        readiness,
+        plugins: [conversationApi({ http: config.http, services, verifier })],
+      });
       httpAddress = await app.listen({ host: config.http.host, port: config.http.port });
+      // Registered after the producer, so that on stop the server drains its requests first.
       parts.push({ name: 'http', close: () => app.close() });
       logger.info({ address: httpAddress }, 'HTTP API listening');
     }
@@ -130,6 +189,18 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
     await closeAll();
     throw error;
   }
+}
+
+/** The applications as the domain sees them, from the configuration. */
+export function toApplications(config: ConfabConfig): Application[] {
+  return config.applications.map((app) => ({
+    id: app.id,
+    name: app.name,
+    publicKeyPem: app.publicKeyPem,
+    signatureSecret: app.signatureSecret,
+    rtcEventUrl: app.rtc.eventUrl,
+    rtcEventMethod: app.rtc.eventMethod,
+  }));
 }
 
 /** Connects to the configured Redis, or starts an embedded one when the rules allow it. */
