@@ -13,3 +13,4 @@ export type * from './Session.js';
 export * from './Event.js';
 export type * from './Page.js';
 export type * from './ports.js';
+export * from './realtime.js';
