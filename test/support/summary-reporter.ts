@@ -1,0 +1,26 @@
+import type { Reporter, TestModule } from 'vitest/node';
+
+/**
+ * Ends the run with one plain line, `N passed, N failed, N skipped`, that any CI log reader understands
+ * whatever the test runner (the default reporter's summary is decorated and split over several lines).
+ */
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(testModules: readonly TestModule[]): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') {
+          passed += 1;
+        } else if (state === 'failed') {
+          failed += 1;
+        } else {
+          skipped += 1;
+        }
+      }
+    }
+    process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  }
+}
