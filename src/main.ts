@@ -1,8 +1,9 @@
-import { conversationApi, createHttpServer, type ReadinessCheck } from './api/index.js';
-import { TokenVerifier } from './auth/index.js';
+import { conversationApi, createHttpServer, realtimeTicketsApi, type ReadinessCheck } from './api/index.js';
+import { RateLimiter, TokenVerifier } from './auth/index.js';
+import { createAppChannel } from './channels/index.js';
 import type { ConfabConfig } from './config/index.js';
 import type { Application } from './domain/index.js';
-import { createEventProducer, startEventWorker } from './events/index.js';
+import { createEventProducer, createRealtimeFeed, startEventWorker } from './events/index.js';
 import { createServices } from './services/index.js';
 import type { Logger, MetricsRegistry } from './log/index.js';
 import { createMetricsRegistry } from './log/index.js';
@@ -13,6 +14,7 @@ import {
   RedisLegRepository,
   RedisMemberRepository,
   RedisSessionRepository,
+  RedisTicketRepository,
   RedisUserRepository,
   createRedis,
   findExecutable,
@@ -139,23 +141,34 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
         maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
       });
       await verifier.ready();
-      const services = createServices({
-        repositories: {
-          users: new RedisUserRepository(redis, keys),
-          conversations: new RedisConversationRepository(redis, keys),
-          members: new RedisMemberRepository(redis, keys),
-          legs: new RedisLegRepository(redis, keys),
-          sessions: new RedisSessionRepository(redis, keys),
-          events: new RedisEventRepository(redis, keys),
-        },
-        eventPort: producer,
+      const repositories = {
+        users: new RedisUserRepository(redis, keys),
+        conversations: new RedisConversationRepository(redis, keys),
+        members: new RedisMemberRepository(redis, keys),
+        legs: new RedisLegRepository(redis, keys),
+        sessions: new RedisSessionRepository(redis, keys),
+        events: new RedisEventRepository(redis, keys),
+      };
+      const services = createServices({ repositories, eventPort: producer });
+      const rateLimiter = new RateLimiter({
+        ratePerSecond: config.http.rateLimit.perSecond,
+        burst: config.http.rateLimit.burst,
       });
+      const tickets = new RedisTicketRepository(redis, keys);
+      const feed = createRealtimeFeed({ redisUrl, keys, logger });
+      // Closed after the HTTP server (parts close in reverse), so that sockets are told before the feed goes.
+      parts.push({ name: 'realtime-feed', close: () => feed.close() });
+      const appChannel = createAppChannel({ verifier, services, repositories, feed, tickets, rateLimiter, logger });
       const app = await createHttpServer({
         http: config.http,
         logger,
         metrics,
         readiness,
-        plugins: [conversationApi({ http: config.http, services, verifier })],
+        plugins: [
+          conversationApi({ http: config.http, services, verifier, rateLimiter }),
+          realtimeTicketsApi({ verifier, tickets, publicUrl: config.http.publicUrl, rateLimiter }),
+          appChannel.plugin,
+        ],
       });
       httpAddress = await app.listen({ host: config.http.host, port: config.http.port });
       // Registered after the producer, so that on stop the server drains its requests first.

@@ -23,3 +23,12 @@ export {
   type WebSocketReconnectOptions,
   type WebSocketReconnectingInfo,
 } from './websocket/WebSocketLegTypes.js';
+
+// App channel (the realtime WebSocket of client users, GET /v1/realtime).
+export { AppChannel, createAppChannel } from './app/AppChannel.js';
+export {
+  type AppChannelOptions,
+  type AppChannelEvents,
+  type AppSocketClosedInfo,
+} from './app/AppChannelTypes.js';
+export { CLOSE_TOO_SLOW, CLOSE_GOING_AWAY } from './app/AppConnection.js';

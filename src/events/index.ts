@@ -24,3 +24,4 @@ export {
   type WebhookRetryOptions,
   type PipelineBaseOptions,
 } from './EventPipelineTypes.js';
+export { createRealtimeFeed, type RealtimeFeedOptions } from './RedisRealtimeFeed.js';

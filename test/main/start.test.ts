@@ -50,6 +50,11 @@ describe('startConfab', () => {
     expect(missing.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await missing.json()).toMatchObject({ code: 'http:error:not-found', title: 'Not found.' });
 
+    // The Conversation API, its OpenAPI document and the realtime endpoint are mounted.
+    expect((await fetch(`${base}/v1/users`)).status).toBe(401);
+    expect(((await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string }).openapi).toBe('3.1.0');
+    expect((await fetch(`${base}/v1/realtime`)).status).toBeGreaterThanOrEqual(400);
+
     await confab.stop('test');
     await expect(fetch(`${base}/health`)).rejects.toThrow();
   });

@@ -1,0 +1,223 @@
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AclFormatError, aclAllows, parseAcl, TokenRejectedError, TOKEN_REJECTED_DETAIL, type Acl } from '../../auth/index.js';
+import { ConfabError, isConfabError, REALTIME_SESSION_ACL } from '../../domain/index.js';
+import type { Logger } from '../../log/index.js';
+import { EnhancedEventEmitter } from '../../media/index.js';
+import {
+  resolveAppChannelOptions,
+  type AppChannelEvents,
+  type AppChannelOptions,
+  type ResolvedAppChannelOptions,
+} from './AppChannelTypes.js';
+import { AppConnection, CLOSE_GOING_AWAY, type AppIdentity } from './AppConnection.js';
+import { parseSince, problemBody } from './frames.js';
+
+/** Most fragments one client message may come in. */
+const MAX_FRAGMENTS = 64;
+/** Most TCP chunks buffered while one frame is parsed. */
+const MAX_BUFFERED_CHUNKS = 1024;
+
+/**
+ * The realtime App channel: `GET /v1/realtime` upgraded to a WebSocket for client users. Build it once per
+ * process with {@link createAppChannel} and register `plugin` on the HTTP server.
+ *
+ * Who may connect: a client token (`sub` names an existing user) in `Authorization: Bearer`, or a
+ * one-time `?ticket=` from `POST /v1/realtime/tickets`; either way the ACL must allow `POST /v1/sessions`.
+ * Admin tokens are refused with 403: a socket is a Session of one user and follows that user's
+ * memberships, which an application token does not have (applications get events by webhook).
+ * A refused upgrade is answered with an HTTP error status and the catalogue's JSON body, and no socket.
+ *
+ * Resume: `?since=` maps conversation ids to the last event id seen (JSON, or base64url of JSON). Every
+ * conversation of the user is then caught up from the log (one absent from the map from its start), and a
+ * `ready` frame follows. Without `since`, delivery starts with the next live event.
+ */
+export class AppChannel {
+  /** Monitoring events: `open`, `close`, `dead`. */
+  readonly observer = new EnhancedEventEmitter<AppChannelEvents>();
+  readonly #options: ResolvedAppChannelOptions;
+  readonly #log: Logger;
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Set<AppConnection>();
+  /** Open sockets per `<application>\n<user id>`, for the per-user cap. */
+  readonly #perUser = new Map<string, number>();
+  #closing = false;
+
+  /** @private Use {@link createAppChannel}. */
+  constructor(options: AppChannelOptions) {
+    this.#options = resolveAppChannelOptions(options);
+    this.#log = this.#options.logger.child({ component: 'app-channel' });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#options.maxPayloadBytes,
+      maxFragments: MAX_FRAGMENTS,
+      maxBufferedChunks: MAX_BUFFERED_CHUNKS,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  /** Sockets open now in this process. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** The fastify plugin: the upgrade handler, a 426 answer to plain GETs, and closing sockets on shutdown. */
+  readonly plugin = (app: FastifyInstance): Promise<void> => {
+    const path = this.#options.path;
+    app.get(path, { schema: { hide: true } }, (_request, reply) =>
+      reply
+        .code(426)
+        .header('upgrade', 'websocket')
+        .type('application/json')
+        .send(problemBody('http:error:validation-fail', 'This endpoint speaks WebSocket only.')),
+    );
+    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      const url = new URL(request.url ?? '/', 'http://confab.invalid');
+      if (url.pathname.replace(/\/+$/, '') !== path) {
+        // Another upgrade handler may own that path; answer only when there is none.
+        if (app.server.listenerCount('upgrade') === 1) {
+          reject(socket, new ConfabError('http:error:not-found', `No WebSocket endpoint at ${url.pathname}.`));
+        }
+        return;
+      }
+      socket.on('error', () => undefined);
+      void this.#accept(request, socket, head, url);
+    };
+    app.server.on('upgrade', onUpgrade);
+    app.addHook('preClose', async () => {
+      app.server.off('upgrade', onUpgrade);
+      await this.close();
+    });
+
+    return Promise.resolve();
+  };
+
+  /** Closes every socket with 1001 and waits for their sessions to be deleted; refuses new ones. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const closing = [...this.#connections].map((connection) => {
+      connection.close(CLOSE_GOING_AWAY, 'server shutting down');
+
+      return connection.closed;
+    });
+    await Promise.all(closing);
+  }
+
+  async #accept(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    try {
+      if (this.#closing) {
+        throw new ConfabError('system:error:unavailable', 'The server is shutting down.');
+      }
+      const sinceRaw = url.searchParams.get('since');
+      const since = sinceRaw === null ? null : parseSince(sinceRaw);
+      const identity = await this.#authenticate(request, url);
+      if (socket.destroyed) {
+        return;
+      }
+      const userKey = `${identity.caller.applicationId}\n${identity.user.id}`;
+      const open = this.#perUser.get(userKey) ?? 0;
+      if (open >= this.#options.maxSocketsPerUser) {
+        throw new ConfabError('http:error:too-many-requests', `At most ${this.#options.maxSocketsPerUser} sockets per user.`);
+      }
+      // The slot is taken before the handshake, so that concurrent upgrades cannot overshoot the cap.
+      this.#perUser.set(userKey, open + 1);
+      const release = (): void => {
+        const left = (this.#perUser.get(userKey) ?? 1) - 1;
+        if (left > 0) {
+          this.#perUser.set(userKey, left);
+        } else {
+          this.#perUser.delete(userKey);
+        }
+      };
+      socket.once('close', release);
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#open(ws, identity, since));
+    } catch (error) {
+      if (error instanceof TokenRejectedError) {
+        this.#log.info({ reason: error.reason }, 'realtime token rejected');
+      } else if (!isConfabError(error)) {
+        this.#log.error({ err: error }, 'realtime upgrade failed');
+      }
+      reject(socket, isConfabError(error) ? error : new ConfabError('system:error:internal-error'));
+    }
+  }
+
+  /** The client behind a ticket or a bearer token, with its user; throws a catalogue error otherwise. */
+  async #authenticate(request: IncomingMessage, url: URL): Promise<AppIdentity> {
+    const ticket = url.searchParams.get('ticket');
+    let applicationId: string;
+    let userName: string;
+    let acl: Acl;
+    let rateKey: string;
+    if (ticket !== null) {
+      const grant = await this.#options.tickets.redeem(ticket);
+      if (grant === null) {
+        throw new ConfabError('system:error:invalid-token', TOKEN_REJECTED_DETAIL);
+      }
+      try {
+        acl = parseAcl(grant.acl);
+      } catch (error) {
+        if (error instanceof AclFormatError) {
+          throw new ConfabError('system:error:invalid-token', TOKEN_REJECTED_DETAIL);
+        }
+        throw error;
+      }
+      ({ applicationId, userName } = grant);
+      rateKey = `${applicationId}\n${userName}`;
+    } else {
+      const principal = await this.#options.verifier.verify(request.headers.authorization);
+      if (principal.kind === 'admin') {
+        throw new ConfabError('system:error:permission', 'The realtime channel is for client (user) tokens only.');
+      }
+      ({ applicationId, userName, acl } = principal);
+      rateKey = principal.tokenId ?? `${applicationId}\n${userName}`;
+    }
+    if (!aclAllows(acl, REALTIME_SESSION_ACL.method, REALTIME_SESSION_ACL.path)) {
+      throw new ConfabError('system:error:permission', 'The token ACL does not allow opening a session.');
+    }
+    const user = await this.#options.repositories.users.getByName(applicationId, userName);
+    if (user === null) {
+      throw new ConfabError('user:error:not-found', `No user is named ${userName}.`);
+    }
+
+    return { caller: { kind: 'client', applicationId, userName }, acl, user, rateKey };
+  }
+
+  #open(ws: WebSocket, identity: AppIdentity, since: ReadonlyMap<string, number> | null): void {
+    if (this.#closing) {
+      ws.close(CLOSE_GOING_AWAY, 'server shutting down');
+      return;
+    }
+    const connection = new AppConnection(ws, identity, this.#options, since, (info) => {
+      this.#connections.delete(connection);
+      this.observer.safeEmit('close', info);
+    });
+    this.#connections.add(connection);
+    void connection.start({
+      onOpen: (sessionId) => this.observer.safeEmit('open', { sessionId, userId: identity.user.id }),
+      onDead: () => this.observer.safeEmit('dead', { sessionId: connection.sessionId, userId: identity.user.id }),
+    });
+  }
+}
+
+/** Answers a refused upgrade with the error's HTTP status and catalogue body, then ends the socket. */
+function reject(socket: Duplex, error: ConfabError): void {
+  if (socket.destroyed) {
+    return;
+  }
+  const body = JSON.stringify(problemBody(error.code, error.message));
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/** Builds the App channel of a process (one per process: it shares the process's realtime feed). */
+export function createAppChannel(options: AppChannelOptions): AppChannel {
+  return new AppChannel(options);
+}
