@@ -24,6 +24,12 @@ export interface TokenVerifierOptions {
    * @defaultValue Date.now
    */
   readonly now?: () => number;
+  /**
+   * How many verified tokens to remember, so that a token presented again (a client reuses its token for
+   * every request until it expires) skips the RSA verification. 0 turns the cache off.
+   * @defaultValue 10000
+   */
+  readonly cacheSize?: number;
 }
 
 type VerificationKey = Awaited<ReturnType<typeof importSPKI>>;
@@ -61,6 +67,10 @@ export class TokenVerifier {
   readonly #leeway: number;
   readonly #maxLifetime: number;
   readonly #now: () => number;
+  // Verified tokens by their exact text, oldest first (a Map keeps insertion order). Only tokens that
+  // passed every check get here, and a hit is still checked against the clock.
+  readonly #verified = new Map<string, Principal>();
+  readonly #cacheSize: number;
 
   /**
    * Imports every application's public key once. Fails fast, with a TypeError naming the application, when
@@ -81,6 +91,7 @@ export class TokenVerifier {
     this.#leeway = leeway;
     this.#maxLifetime = maxLifetime;
     this.#now = options.now ?? Date.now;
+    this.#cacheSize = options.cacheSize ?? 10_000;
 
     for (const application of applications) {
       if (this.#keys.has(application.id)) {
@@ -113,7 +124,15 @@ export class TokenVerifier {
    * @throws TokenRejectedError for any kind of bad, missing, expired or foreign token
    */
   async verify(authorizationHeader: string | undefined): Promise<Principal> {
-    const jwt = decodeCompactJwt(bearerToken(authorizationHeader));
+    const token = bearerToken(authorizationHeader);
+    const remembered = this.#verified.get(token);
+    if (remembered !== undefined) {
+      if (this.#now() / 1000 < remembered.expiresAt + this.#leeway) {
+        return remembered;
+      }
+      this.#verified.delete(token);
+    }
+    const jwt = decodeCompactJwt(token);
     checkHeader(jwt.header);
 
     const applicationId = jwt.payload.application_id;
@@ -136,8 +155,23 @@ export class TokenVerifier {
 
     // From here on the payload is authentic; only its content remains to be judged.
     const expiresAt = this.#checkTimes(jwt.payload);
+    const principal = principalOf(jwt, applicationId, expiresAt);
+    this.#remember(token, principal);
 
-    return principalOf(jwt, applicationId, expiresAt);
+    return principal;
+  }
+
+  #remember(token: string, principal: Principal): void {
+    if (this.#cacheSize === 0) {
+      return;
+    }
+    if (this.#verified.size >= this.#cacheSize) {
+      const oldest = this.#verified.keys().next();
+      if (oldest.done !== true) {
+        this.#verified.delete(oldest.value);
+      }
+    }
+    this.#verified.set(token, principal);
   }
 
   /** Checks `exp`, `nbf`, `iat` and the lifetime; returns `exp`. */
