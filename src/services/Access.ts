@@ -5,7 +5,10 @@ import type { Repositories } from './ServiceTypes.js';
 /** A conversation the caller may reach, with the caller's own member in it (null for an admin). */
 export interface ReachableConversation {
   readonly conversation: Conversation;
+  /** The client caller's own member (INVITED or JOINED); null for an admin. */
   readonly self: Member | null;
+  /** The client caller's user; null for an admin. */
+  readonly user: User | null;
 }
 
 /**
@@ -46,21 +49,24 @@ export class Access {
 
   /** The conversation when the caller may reach it; `conversation:error:not-found` otherwise. */
   async conversation(caller: Caller, conversationId: string): Promise<ReachableConversation> {
-    const conversation = await this.#repos.conversations.get(caller.applicationId, conversationId);
+    // The conversation and the caller's user are independent reads: fetch them together.
+    const [conversation, user] = await Promise.all([
+      this.#repos.conversations.get(caller.applicationId, conversationId),
+      this.userOf(caller),
+    ]);
     if (conversation === null) {
       throw conversationNotFound(conversationId);
     }
     if (caller.kind === 'admin') {
-      return { conversation, self: null };
+      return { conversation, self: null, user: null };
     }
-    const user = await this.userOf(caller);
     const self =
       user === null ? null : await this.#repos.members.getByUser(caller.applicationId, conversationId, user.id);
     if (self === null || self.state === 'LEFT') {
       throw conversationNotFound(conversationId);
     }
 
-    return { conversation, self };
+    return { conversation, self, user };
   }
 
   /** Refuses writes to a conversation that is not ACTIVE with `conversation:error:not-allowed`. */

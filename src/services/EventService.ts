@@ -59,7 +59,7 @@ export class EventService {
 
   /** Records a client-postable event and returns it once recorded. */
   async create(caller: Caller, conversationId: string, input: CreateEvent): Promise<EventView> {
-    const { conversation, self } = await this.#access.conversation(caller, conversationId);
+    const { conversation, self, user: selfUser } = await this.#access.conversation(caller, conversationId);
     this.#access.writable(conversation);
     if (!isClientEventType(input.type)) {
       throw new ConfabError('event:error:unknown-event', `Events of type ${input.type} cannot be posted.`, [
@@ -89,7 +89,9 @@ export class EventService {
       from: member?.id ?? null,
       body: input.body,
     });
-    const user = member === null ? null : await this.#repos.users.get(caller.applicationId, member.userId);
+    // A client posts as itself, whose user the access check has just read.
+    const user =
+      member === null ? null : member === self ? selfUser : await this.#repos.users.get(caller.applicationId, member.userId);
 
     return { event, member, user };
   }
