@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * The one error catalogue of confab. Every error the API can return is listed here with a stable
  * `code` (the Vonage wire code where one exists), its HTTP status and a title. Codes are never reused
@@ -75,4 +77,34 @@ export class ConfabError extends Error {
 /** Tells whether a thrown value is a catalogue error, optionally of one code. */
 export function isConfabError(value: unknown, code?: ErrorCode): value is ConfabError {
   return value instanceof ConfabError && (code === undefined || value.code === code);
+}
+
+/** The JSON body of every error response, after the Conversation API's RFC 7807-like shape. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  code: ErrorCode;
+  detail: string;
+  /** A fresh opaque id per response, to quote in support requests and find in the logs. */
+  instance: string;
+  invalid_parameters?: InvalidParameter[];
+}
+
+const DOCS = 'https://developer.nexmo.com/api/conversation#';
+
+/** Builds the error body of a catalogue code, as the HTTP API and the realtime socket send it. */
+export function problemBody(code: ErrorCode, detail?: string, invalidParameters: readonly InvalidParameter[] = []): ProblemBody {
+  const entry = ERRORS[code];
+  const body: ProblemBody = {
+    type: DOCS + code,
+    title: entry.title,
+    code,
+    detail: detail ?? entry.title,
+    instance: randomBytes(16).toString('hex'),
+  };
+  if (invalidParameters.length > 0) {
+    body.invalid_parameters = [...invalidParameters];
+  }
+
+  return body;
 }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AclFormatError, aclAllows, parseAcl, TokenRejectedError, TOKEN_REJECTED_DETAIL, type Acl } from '../../auth/index.js';
-import { ConfabError, isConfabError, REALTIME_SESSION_ACL } from '../../domain/index.js';
+import { ConfabError, isConfabError, problemBody, REALTIME_SESSION_ACL } from '../../domain/index.js';
 import type { Logger } from '../../log/index.js';
 import { EnhancedEventEmitter } from '../../media/index.js';
 import {
@@ -13,7 +13,7 @@ import {
   type ResolvedAppChannelOptions,
 } from './AppChannelTypes.js';
 import { AppConnection, CLOSE_GOING_AWAY, type AppIdentity } from './AppConnection.js';
-import { parseSince, problemBody } from './frames.js';
+import { parseSince } from './frames.js';
 
 /** Most fragments one client message may come in. */
 const MAX_FRAGMENTS = 64;

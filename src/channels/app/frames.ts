@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { ConfabError, ERRORS, type ConversationEvent, type ErrorCode } from '../../domain/index.js';
+import { ConfabError, type ConversationEvent } from '../../domain/index.js';
 
 // The JSON text frames of the App channel. Every frame is one object with a `type`:
 //
@@ -20,19 +19,6 @@ export const MAX_SINCE_ENTRIES = 1000;
 
 /** Most characters of one field of a posted event (`type`, `from`, `conversation_id`, `request_id`). */
 const MAX_FIELD = 100;
-
-/** The catalogue's JSON error body (the same shape the REST API answers with). */
-export function problemBody(code: ErrorCode, detail?: string): Record<string, unknown> {
-  const entry = ERRORS[code];
-
-  return {
-    type: `https://developer.nexmo.com/api/conversation#${code}`,
-    title: entry.title,
-    code,
-    detail: detail ?? entry.title,
-    instance: randomBytes(16).toString('hex'),
-  };
-}
 
 /** The `session` frame. */
 export function sessionFrame(sessionId: string, userId: string): string {
