@@ -32,3 +32,11 @@ export {
   type AppSocketClosedInfo,
 } from './app/AppChannelTypes.js';
 export { CLOSE_TOO_SLOW, CLOSE_GOING_AWAY } from './app/AppConnection.js';
+
+// Phone and SIP channel (inbound and outbound calls over confab's SIP stack).
+export { startSipService } from './phone/SipService.js';
+export { PhoneCall } from './phone/PhoneCall.js';
+export { SipMetrics } from './phone/SipMetrics.js';
+export { normaliseE164, targetOf, type CallTarget } from './phone/addressing.js';
+export type { DialRequest, DialTarget, SipService, SipServiceOptions } from './phone/SipServiceTypes.js';
+export { DialError, type DialErrorCode } from './phone/errors.js';

@@ -18,3 +18,4 @@ export { ConversationService, type ConversationListFilter } from './Conversation
 export { MemberService, type CreateMember, type UpdateMember } from './MemberService.js';
 export { EventService, type CreateEvent } from './EventService.js';
 export { LegService } from './LegService.js';
+export { CallService, type StartCall, type CallRecords, type StatusDetail } from './CallService.js';

@@ -3,7 +3,8 @@
  * - message: parser and serializer on bytes, typed header views, UAS request checks, TCP stream framing;
  * - transport: UDP and TCP listeners with RFC 3261 §18 response routing;
  * - transaction: RFC 3261 §17 client and server transactions (INVITE and non-INVITE).
- * Dialogs, SDP, digest and trunks build on these in later layers.
+ * - dialog, sdp, digest, trunk: calls (SipCall, OutboundCall), offer/answer, authentication, admission;
+ * - SipUserAgent: the facade composing all of them.
  */
 export { SipParseError, SipTransportError, SipTransactionError, type SipParseErrorReason, type SipParseErrorContext } from './errors.js';
 export { parseMessage, tryParseMessage, KNOWN_METHODS, type ParseOptions } from './message/parser.js';
@@ -71,3 +72,20 @@ export type {
   TransactionLayerEvents,
   TransactionState,
 } from './transaction/TransactionTypes.js';
+
+// Dialogs and calls (RFC 3261 §12–§14), SDP offer/answer (RFC 3264), digest (§22), trunks.
+export { Dialog, hasSdp, type DialogState, type InDialogRequestOptions } from './dialog/Dialog.js';
+export { SipCall } from './dialog/SipCall.js';
+export { OutboundCall, type OutboundCallOptions } from './dialog/OutboundCall.js';
+export { parseDtmfInfo, type DtmfInfo } from './dialog/dtmfInfo.js';
+export type { CallEnd, CallEndReason, ReofferResult, SipCallEvents, SipCallState } from './dialog/SipCallTypes.js';
+export { SipUserAgent, newSdpSessionId, type SipUserAgentEvents, type SipUserAgentOptions } from './SipUserAgent.js';
+export { answerOffer, createOffer, parseSdp, readAnswer, MAX_SDP_BYTES, MAX_MEDIA_LINES, type LocalMedia, type MediaDirection, type NegotiatedMedia } from './sdp/SdpNegotiator.js';
+export { AUDIO_CODECS, TELEPHONE_EVENT, DEFAULT_CODEC_PREFERENCE, codecByName, type CodecSpec } from './sdp/codecs.js';
+export { SdpError, type SdpErrorCode } from './sdp/SdpError.js';
+export { DigestServer, type DigestCredentials, type DigestServerOptions, type DigestVerdict } from './digest/DigestServer.js';
+export { answerChallenge, type DigestClientCredentials } from './digest/digestClient.js';
+export { parseDigestParams, serializeDigestParams } from './digest/digestParams.js';
+export { TrunkGuard, type SilentDropReason, type Trunk } from './trunk/TrunkGuard.js';
+export { CallLimiter, type LimitRefusal } from './trunk/CallLimiter.js';
+export { isScanner } from './trunk/scanners.js';

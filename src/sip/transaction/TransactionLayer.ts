@@ -23,6 +23,12 @@ export interface TransactionLayerOptions {
   timers?: TimerOptions;
   /** Logger. */
   logger?: Logger;
+  /**
+   * Runs on every inbound request before it is matched or any transaction state exists. Returning false
+   * drops the request without a reply (scanners, sources no trunk admits); the filter does its own counting.
+   * @defaultValue every request passes
+   */
+  inboundFilter?: (request: SipRequest, source: Source) => boolean;
 }
 
 /**
@@ -50,6 +56,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   readonly #listenerFailed = (err: unknown, event: string): void => {
     this.#log.error({ err, event }, 'sip transaction listener failed');
   };
+  readonly #inboundFilter: ((request: SipRequest, source: Source) => boolean) | null;
   #closed = false;
 
   /** Attaches to `transport`; fails fast on invalid timer values. */
@@ -57,6 +64,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     super();
     this.#transport = transport;
     this.#timers = resolveTimers(options.timers);
+    this.#inboundFilter = options.inboundFilter ?? null;
     this.#log = (options.logger ?? silentLogger()).child({ module: 'sip.transaction' });
     // Listener failures (of this layer and of every transaction) are logged; timers and matching go on.
     this.onListenerError = this.#listenerFailed;
@@ -163,6 +171,9 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   }
 
   #inboundRequest(request: SipRequest, source: Source): void {
+    if (this.#inboundFilter !== null && !this.#inboundFilter(request, source)) {
+      return;
+    }
     try {
       this.#dispatch(request, source);
     } catch (err) {

@@ -23,7 +23,8 @@ import { UdpListener } from './UdpListener.js';
 export class TransportLayer extends TypedEmitter<TransportEvents> {
   readonly #udp: UdpListener | null;
   readonly #tcp: TcpListener | null;
-  readonly #options: Required<Omit<TransportOptions, 'logger' | 'udpPort' | 'tcpPort'>>;
+  readonly #options: Required<Omit<TransportOptions, 'logger' | 'udpPort' | 'tcpPort' | 'admitSource'>>;
+  readonly #admitSource: ((source: Source) => boolean) | null;
   readonly #log: Logger;
   readonly #counters: TransportCounters = {
     received: { udp: 0, tcp: 0 },
@@ -32,6 +33,7 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     keepalives: 0,
     dropped: { 'malformed-request': 0, 'malformed-response': 0, 'too-large': 0, 'stream-framing': 0, unroutable: 0, 'send-failed': 0 },
     tcpConnections: 0,
+    responses: {},
   };
   #closed = false;
 
@@ -40,6 +42,7 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     super();
     this.#udp = udp;
     this.#tcp = tcp;
+    this.#admitSource = options.admitSource ?? null;
     this.#log = (options.logger ?? silentLogger()).child({ module: 'sip.transport' });
     // A throwing listener is a bug in the layer above; it is logged and the transport keeps serving.
     this.onListenerError = (err, event) => {
@@ -100,6 +103,7 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
    */
   async sendResponse(response: SipResponse, source?: Source): Promise<void> {
     const data = serializeMessage(response);
+    this.#counters.responses[response.status] = (this.#counters.responses[response.status] ?? 0) + 1;
     if (source?.connectionId !== undefined && this.#tcp?.sendOn(source.connectionId, data) === true) {
       this.#counters.sent.tcp++;
 
@@ -156,6 +160,9 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     if (this.#closed) {
       return;
     }
+    if (this.#admitSource !== null && !this.#admitSource(source)) {
+      return;
+    }
     if (data.every((b) => b === 0x0d || b === 0x0a)) {
       this.#counters.keepalives++;
 
@@ -196,6 +203,7 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     }
     // The Via of a broken request cannot be trusted, so the answer goes straight back to the sender.
     this.#counters.rejected++;
+    this.#counters.responses[response.status] = (this.#counters.responses[response.status] ?? 0) + 1;
     this.#write(serializeMessage(response), source).catch(() => undefined);
   }
 

@@ -58,6 +58,13 @@ export interface TransportOptions {
   forceRport?: boolean;
   /** Logger; the transport logs dropped traffic at debug level (the counters are the place to watch). */
   logger?: Logger;
+  /**
+   * Decides, before anything is parsed, whether traffic from `source` is looked at at all. A source it
+   * refuses gets no reply of any kind (not even a 400 for a broken message) and allocates nothing; the
+   * filter itself is expected to count what it refuses.
+   * @defaultValue every source is admitted
+   */
+  admitSource?: (source: Source) => boolean;
 }
 
 /** Why an inbound message was not handed upwards. */
@@ -83,6 +90,8 @@ export interface TransportCounters {
   dropped: Record<DropReason, number>;
   /** Open TCP connections. */
   tcpConnections: number;
+  /** Responses sent (stateful and stateless), by status code. */
+  responses: Record<number, number>;
 }
 
 /** Events of a transport layer. */

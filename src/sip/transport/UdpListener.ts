@@ -5,6 +5,7 @@ import { SipTransportError } from '../errors.js';
 /** @internal One bound UDP socket; the transport layer owns it. */
 export class UdpListener {
   readonly #socket: Socket;
+  #port: number | undefined;
   #closed = false;
   /** Receives every datagram. */
   onDatagram: (data: Buffer, remote: RemoteInfo) => void = () => undefined;
@@ -21,7 +22,9 @@ export class UdpListener {
   /** Binds `host:port`; rejects with a {@link SipTransportError} naming both on failure. */
   static bind(host: string, port: number): Promise<UdpListener> {
     return new Promise((resolve, reject) => {
-      const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+      // Large kernel buffers absorb bursts and short event-loop pauses (GC) instead of dropping datagrams,
+      // which would cost a 500 ms retransmission each; Linux caps the size at net.core.rmem_max/wmem_max.
+      const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
       const onError = (err: NodeJS.ErrnoException): void => {
         socket.close();
         reject(new SipTransportError(`cannot bind UDP ${host}:${port}: ${err.message}`, { transport: 'udp', host, port, code: err.code, cause: err }));
@@ -34,9 +37,11 @@ export class UdpListener {
     });
   }
 
-  /** The bound port. */
+  /** The bound port (read once: `address()` is a system call). */
   get port(): number {
-    return this.#socket.address().port;
+    this.#port ??= this.#socket.address().port;
+
+    return this.#port;
   }
 
   /** Sends one datagram. */

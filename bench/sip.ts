@@ -1,0 +1,143 @@
+// Benchmark of confab's SIP stack (`npm run bench:sip`), driven by sipp.
+//
+// The user agent (transport, transactions, trunk guard, dialogs) runs in this process with a signalling-only
+// application: every INVITE gets its SDP offer answered (sdp-transform parse and write), 180, 200, and the
+// call stays up until the caller's BYE. No Redis and no RTP ports: this measures SIP, not the event pipeline.
+//   1. Rate ramp: `sipp -sn uac` with 100 ms calls at rising rates, 6 s per step. A step passes when sipp
+//      reports no failed call and the p99 INVITE→200 time (sipp -trace_rtt) is under 50 ms. CPU per call is
+//      this process's user+system CPU over the step divided by its calls.
+//   2. Concurrency: `sipp -sn uac -d 40000` at 500 calls/s up to N calls held at once; the figure is the
+//      largest N for which every call completed.
+// Usage: npm run bench:sip [-- --rates 100,200,300] [--concurrent 2000,5000] [--step-seconds 6]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { answerOffer, SdpError, SipUserAgent } from '../src/sip/index.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const rates = arg('rates', '100,200,300,400,500,600,800').split(',').map(Number);
+const concurrency = arg('concurrent', '1000,2500,5000').split(',').map(Number);
+const stepSeconds = Number(arg('step-seconds', '6'));
+
+interface SippOutcome {
+  code: number | null;
+  successful: number;
+  failed: number;
+  rtts: number[];
+  output: string;
+}
+
+function sipp(args: string[], timeoutMs: number): Promise<SippOutcome> {
+  const dir = mkdtempSync(join(tmpdir(), 'confab-bench-sipp-'));
+
+  return new Promise((resolve, reject) => {
+    const child = spawn('sipp', [...args, '-nostdin', '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      const rtts: number[] = [];
+      let successful = 0;
+      let failed = 0;
+      for (const file of readdirSync(dir)) {
+        const text = readFileSync(join(dir, file), 'utf8');
+        if (file.endsWith('_rtt.csv')) {
+          for (const line of text.split('\n').slice(1)) {
+            const ms = Number(line.split(';')[1]);
+            if (Number.isFinite(ms) && line !== '') {
+              rtts.push(ms);
+            }
+          }
+        } else if (file.endsWith('_.csv') || file.endsWith('.csv')) {
+          const lines = text.trim().split('\n');
+          const header = lines[0]?.split(';') ?? [];
+          const last = lines[lines.length - 1]?.split(';') ?? [];
+          const col = (name: string): number => Number(last[header.indexOf(name)] ?? 0);
+          successful = Math.max(successful, col('SuccessfulCall(C)'));
+          failed = Math.max(failed, col('FailedCall(C)'));
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, successful, failed, rtts, output });
+    });
+  });
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) {
+    return NaN;
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+const ua = await SipUserAgent.start({
+  host: '127.0.0.1',
+  udpPort: 0,
+  tcpPort: null,
+  trunks: [{ name: 'bench', inbound: { allow: ['127.0.0.1/32'], digest: null }, outbound: null, limits: { maxCalls: 0, cps: 0 } }],
+});
+ua.on('invite', (call) => {
+  try {
+    const { answer } = answerOffer(call.invite.body, { address: '127.0.0.1', port: 40000, sessionId: 1, version: 1 });
+    call.ringing();
+    call.answer(answer);
+  } catch (err) {
+    call.reject(err instanceof SdpError ? err.status : 500);
+  }
+});
+const port = ua.transport.localEndpoint('udp')?.port ?? 0;
+const target = `127.0.0.1:${port}`;
+process.stdout.write(`confab SIP bench: UA on ${target}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+
+let best = 0;
+process.stdout.write('\n| calls/s | calls | failed | p50 ms | p99 ms | CPU µs/call | passed |\n| --- | --- | --- | --- | --- | --- | --- |\n');
+for (const rate of rates) {
+  const calls = rate * stepSeconds;
+  const cpu = process.cpuUsage();
+  const outcome = await sipp(['-sn', 'uac', '-r', String(rate), '-m', String(calls), '-l', String(rate * 4), '-d', '100', '-i', '127.0.0.1', '-timeout', String(stepSeconds * 4), '-timeout_error', target], stepSeconds * 6000);
+  const used = process.cpuUsage(cpu);
+  const p50 = percentile(outcome.rtts, 50);
+  const p99 = percentile(outcome.rtts, 99);
+  const passed = outcome.code === 0 && outcome.failed === 0 && p99 < 50;
+  if (passed) {
+    best = Math.max(best, rate);
+  }
+  process.stdout.write(`| ${rate} | ${calls} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${((used.user + used.system) / calls).toFixed(0)} | ${passed ? 'yes' : 'no'} |\n`);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}
+process.stdout.write(`\nhighest passing rate: ${best} calls/s\n`);
+
+let held = 0;
+process.stdout.write('\n| concurrent calls | completed | failed | peak active in confab | heap MB at peak |\n| --- | --- | --- | --- | --- |\n');
+for (const n of concurrency) {
+  let peak = 0;
+  let heap = 0;
+  const sampler = setInterval(() => {
+    if (ua.activeCalls > peak) {
+      peak = ua.activeCalls;
+      heap = process.memoryUsage().heapUsed / 1e6;
+    }
+  }, 100);
+  const holdMs = Math.ceil((n / 500) * 1000) + 8000;
+  const outcome = await sipp(['-sn', 'uac', '-r', '500', '-m', String(n), '-l', String(n), '-d', String(holdMs), '-i', '127.0.0.1', '-max_socket', '60000', '-timeout', String(Math.ceil(holdMs / 1000) * 3), '-timeout_error', target], holdMs * 4);
+  clearInterval(sampler);
+  const ok = outcome.code === 0 && outcome.failed === 0;
+  if (ok) {
+    held = Math.max(held, peak);
+  }
+  process.stdout.write(`| ${n} | ${outcome.successful} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${peak} | ${heap.toFixed(0)} |\n`);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+}
+process.stdout.write(`\nmost concurrent signalling-only calls held with no failure: ${held}\n`);
+await ua.close();
