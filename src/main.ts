@@ -1,6 +1,6 @@
 import { conversationApi, createHttpServer, realtimeTicketsApi, type ReadinessCheck } from './api/index.js';
 import { RateLimiter, TokenVerifier } from './auth/index.js';
-import { createAppChannel } from './channels/index.js';
+import { createAppChannel, startSipService } from './channels/index.js';
 import type { ConfabConfig } from './config/index.js';
 import type { Application } from './domain/index.js';
 import { createEventProducer, createRealtimeFeed, startEventWorker } from './events/index.js';
@@ -90,6 +90,9 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
     const planned: PlannedPort[] = [];
     if (options.roles.http) {
       planned.push({ transport: 'tcp', host: config.http.host, port: config.http.port, source: 'http.port' });
+      config.sip.listen.forEach((listen, index) => {
+        planned.push({ ...listen, source: `sip.listen[${index}]` });
+      });
     }
     const busy = await findBusyPorts(planned);
     if (busy.length > 0) {
@@ -149,7 +152,10 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
         sessions: new RedisSessionRepository(redis, keys),
         events: new RedisEventRepository(redis, keys),
       };
-      const services = createServices({ repositories, eventPort: producer });
+      const sip = await startSipService({ config, repositories, eventPort: producer, logger, metrics });
+      parts.push({ name: 'sip', close: () => sip.close() });
+      logger.info({ ports: sip.ports }, 'SIP listening');
+      const services = createServices({ repositories, eventPort: producer, hangup: (leg) => sip.hangupHook(leg) });
       const rateLimiter = new RateLimiter({
         ratePerSecond: config.http.rateLimit.perSecond,
         burst: config.http.rateLimit.burst,

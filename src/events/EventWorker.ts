@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { silentLogger, type Logger } from '../log/index.js';
-import { createRedis, EventRecorder, inspectRedisDurability, type KeyScheme, type RedisClient } from '../store/index.js';
+import { createRedis, EventRecorder, type KeyScheme, type RedisClient } from '../store/index.js';
 import { effectOf } from './EventEffects.js';
 import { EventMetrics, readQueueSnapshot } from './EventMetrics.js';
 import { RECORD_QUEUE, type EventWorkerOptions, type RecordJobData } from './EventPipelineTypes.js';
@@ -74,7 +74,6 @@ export class EventWorker {
   async start(): Promise<void> {
     const options = this.#options;
     await this.#queue.waitUntilReady();
-    await this.#checkDurability();
     EventMetrics.registerQueueGauges(options.metrics, () => readQueueSnapshot(this.#queue));
     if (options.deliverWebhooks ?? true) {
       await this.#dispatcher.startDelivery();
@@ -119,17 +118,6 @@ export class EventWorker {
    * The pipeline's "never lost" holds only with the append-only file on and no eviction; say so loudly at
    * start-up when Redis is set up otherwise (the operator may have reasons, so it is not refused).
    */
-  async #checkDurability(): Promise<void> {
-    const durability = await inspectRedisDurability(this.#client);
-    const problems = [...durability.problems];
-    if (durability.appendonly === false) {
-      problems.push('appendonly is no: events recorded since the last RDB save are lost when Redis restarts');
-    }
-    for (const problem of problems) {
-      this.#log.warn({ problem }, 'Redis is not set up for durable event recording');
-    }
-  }
-
   async #process(job: Job<RecordJobData>): Promise<void> {
     const { applicationId, producerId, events } = job.data;
     const results = await this.#recorder.record(

@@ -35,6 +35,8 @@ export async function inspectRedisDurability(redis: RedisClient): Promise<RedisD
   }
   if (appendonly === 'no' && save === '') {
     problems.push('persistence is off (appendonly no, no save points): a Redis restart loses every conversation');
+  } else if (appendonly === 'no') {
+    problems.push('appendonly is no: events recorded since the last RDB snapshot are lost when Redis restarts');
   }
 
   return {

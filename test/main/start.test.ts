@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -17,9 +18,14 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop('test over')));
 });
 
-async function start(yamlOptions: { httpPort: number; redisUrl?: string }, strict = false): Promise<RunningConfab> {
+async function start(
+  yamlOptions: { httpPort: number; redisUrl?: string; sipPort?: number },
+  strict = false,
+): Promise<RunningConfab> {
   const s = scratch();
-  const { config } = loadConfig({ file: s.write('c.yaml', minimalYaml(s, { redisUrl: TEST_REDIS_URL, ...yamlOptions })), env: {} });
+  // A trunk admits loopback, so that the test may talk SIP to the running process.
+  const yaml = `${minimalYaml(s, { redisUrl: TEST_REDIS_URL, ...yamlOptions })}trunks:\n  - { name: local, inbound: { allow: [ 127.0.0.1/32 ] } }\n`;
+  const { config } = loadConfig({ file: s.write('c.yaml', yaml), env: {} });
   const confab = await startConfab({
     config,
     logger: silentLogger(),
@@ -32,10 +38,42 @@ async function start(yamlOptions: { httpPort: number; redisUrl?: string }, stric
   return confab;
 }
 
+/** Sends one OPTIONS request over UDP and returns the first line of the answer. */
+async function sipOptions(port: number): Promise<string> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const local = socket.address().port;
+  const request = [
+    `OPTIONS sip:confab@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-${Date.now()};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:test@127.0.0.1:${local}>;tag=t1`,
+    `To: <sip:confab@127.0.0.1:${port}>`,
+    `Call-ID: ${Date.now()}@127.0.0.1`,
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer to OPTIONS')), 3000);
+      socket.once('message', (message) => {
+        clearTimeout(timer);
+        resolve(message.toString('utf8').split('\r\n')[0] ?? '');
+      });
+      socket.send(request, port, '127.0.0.1');
+    });
+  } finally {
+    socket.close();
+  }
+}
+
 describe('startConfab', () => {
   it('serves health, readiness and Prometheus metrics, and releases its port on stop', async () => {
     const port = await freePort();
-    const confab = await start({ httpPort: port });
+    const sipPort = await freePort();
+    const confab = await start({ httpPort: port, sipPort });
     const base = `http://127.0.0.1:${port}`;
 
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'up' });
@@ -49,6 +87,9 @@ describe('startConfab', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await missing.json()).toMatchObject({ code: 'http:error:not-found', title: 'Not found.' });
+
+    // SIP answers OPTIONS from an admitted source.
+    expect(await sipOptions(sipPort)).toMatch(/^SIP\/2\.0 200 /);
 
     // The Conversation API, its OpenAPI document and the realtime endpoint are mounted.
     expect((await fetch(`${base}/v1/users`)).status).toBe(401);

@@ -42,7 +42,13 @@ export function scratch(): Scratch {
 }
 
 /** A small valid configuration for tests, with the given HTTP port and Redis URL. */
-export function minimalYaml(s: Scratch, options: { httpPort?: number; redisUrl?: string; appId?: string } = {}): string {
+export function minimalYaml(
+  s: Scratch,
+  options: { httpPort?: number; redisUrl?: string; appId?: string; sipPort?: number } = {},
+): string {
+  // SIP listens on loopback only, on the given port or a random high one (never the shared 5060).
+  const sipPort = options.sipPort ?? 40000 + Math.floor(Math.random() * 10000);
+
   return [
     'log: { level: warn, pretty: false }',
     `http: { host: 127.0.0.1, port: ${options.httpPort ?? 3000}, public_url: "http://127.0.0.1:${options.httpPort ?? 3000}" }`,
@@ -56,6 +62,7 @@ export function minimalYaml(s: Scratch, options: { httpPort?: number; redisUrl?:
     '    signature_secret: s3cret',
     'numbers:',
     '  - { number: "14155550100", application: app }',
+    `sip: { listen: [ { transport: udp, host: 127.0.0.1, port: ${sipPort} }, { transport: tcp, host: 127.0.0.1, port: ${sipPort} } ] }`,
     '',
   ].join('\n');
 }
