@@ -8,12 +8,16 @@
 //      this process's user+system CPU over the step divided by its calls.
 //   2. Concurrency: `sipp -sn uac -d 40000` at 500 calls/s up to N calls held at once; the figure is the
 //      largest N for which every call completed.
-// Usage: npm run bench:sip [-- --rates 100,200,300] [--concurrent 2000,5000] [--step-seconds 6]
+// With `--confab` the target is instead a real `confab start` process (the compiled dist/, run `npm run build`
+// first) on a scratch configuration: every call becomes a leg, a conversation and a member, with its events
+// recorded through Redis, and an RTP port pair. CPU per call is then that process's CPU (from /proc).
+// Usage: npm run bench:sip [-- --rates 100,200,300] [--concurrent 2000,5000] [--step-seconds 6] [--confab]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerOffer, SdpError, SipUserAgent } from '../src/sip/index.js';
+import { startConfabProcess, type ConfabProcess } from './confabProcess.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -81,13 +85,17 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-const ua = await SipUserAgent.start({
+const full = process.argv.includes('--confab');
+const confab: ConfabProcess | null = full ? await startConfabProcess() : null;
+const ua = full
+  ? null
+  : await SipUserAgent.start({
   host: '127.0.0.1',
   udpPort: 0,
   tcpPort: null,
   trunks: [{ name: 'bench', inbound: { allow: ['127.0.0.1/32'], digest: null }, outbound: null, limits: { maxCalls: 0, cps: 0 } }],
 });
-ua.on('invite', (call) => {
+ua?.on('invite', (call) => {
   try {
     const { answer } = answerOffer(call.invite.body, { address: '127.0.0.1', port: 40000, sessionId: 1, version: 1 });
     call.ringing();
@@ -96,41 +104,50 @@ ua.on('invite', (call) => {
     call.reject(err instanceof SdpError ? err.status : 500);
   }
 });
-const port = ua.transport.localEndpoint('udp')?.port ?? 0;
+const port = confab?.sipPort ?? ua?.transport.localEndpoint('udp')?.port ?? 0;
 const target = `127.0.0.1:${port}`;
-process.stdout.write(`confab SIP bench: UA on ${target}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+// In full mode every call dials the configured number, so that it becomes a phone leg.
+const dialled = confab === null ? [] : ['-s', confab.number];
+/** CPU (µs) used so far by whichever process answers the calls. */
+const cpuNow = (): number => (confab === null ? process.cpuUsage().user + process.cpuUsage().system : confab.cpuMicros());
+const activeCalls = async (): Promise<number> => (confab === null ? (ua?.activeCalls ?? 0) : confab.activeCalls());
+process.stdout.write(
+  `confab SIP bench (${full ? 'full confab process: legs, events, RTP ports' : 'SIP stack alone'}): target ${target}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+);
 
 let best = 0;
 process.stdout.write('\n| calls/s | calls | failed | p50 ms | p99 ms | CPU µs/call | passed |\n| --- | --- | --- | --- | --- | --- | --- |\n');
 for (const rate of rates) {
   const calls = rate * stepSeconds;
-  const cpu = process.cpuUsage();
-  const outcome = await sipp(['-sn', 'uac', '-r', String(rate), '-m', String(calls), '-l', String(rate * 4), '-d', '100', '-i', '127.0.0.1', '-timeout', String(stepSeconds * 4), '-timeout_error', target], stepSeconds * 6000);
-  const used = process.cpuUsage(cpu);
+  const cpu = cpuNow();
+  const outcome = await sipp(['-sn', 'uac', ...dialled, '-r', String(rate), '-m', String(calls), '-l', String(rate * 4), '-d', '100', '-i', '127.0.0.1', '-timeout', String(stepSeconds * 4), '-timeout_error', target], stepSeconds * 6000);
+  const used = cpuNow() - cpu;
   const p50 = percentile(outcome.rtts, 50);
   const p99 = percentile(outcome.rtts, 99);
   const passed = outcome.code === 0 && outcome.failed === 0 && p99 < 50;
   if (passed) {
     best = Math.max(best, rate);
   }
-  process.stdout.write(`| ${rate} | ${calls} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${((used.user + used.system) / calls).toFixed(0)} | ${passed ? 'yes' : 'no'} |\n`);
+  process.stdout.write(`| ${rate} | ${calls} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${(used / calls).toFixed(0)} | ${passed ? 'yes' : 'no'} |\n`);
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 process.stdout.write(`\nhighest passing rate: ${best} calls/s\n`);
 
 let held = 0;
-process.stdout.write('\n| concurrent calls | completed | failed | peak active in confab | heap MB at peak |\n| --- | --- | --- | --- | --- |\n');
+process.stdout.write(`\n| concurrent calls | completed | failed | peak active in confab | ${confab === null ? 'heap' : 'RSS'} MB at peak |\n| --- | --- | --- | --- | --- |\n`);
 for (const n of concurrency) {
   let peak = 0;
   let heap = 0;
   const sampler = setInterval(() => {
-    if (ua.activeCalls > peak) {
-      peak = ua.activeCalls;
-      heap = process.memoryUsage().heapUsed / 1e6;
-    }
-  }, 100);
+    void activeCalls().then((active) => {
+      if (active > peak) {
+        peak = active;
+        heap = confab === null ? process.memoryUsage().heapUsed / 1e6 : confab.rssMegabytes();
+      }
+    });
+  }, 250);
   const holdMs = Math.ceil((n / 500) * 1000) + 8000;
-  const outcome = await sipp(['-sn', 'uac', '-r', '500', '-m', String(n), '-l', String(n), '-d', String(holdMs), '-i', '127.0.0.1', '-max_socket', '60000', '-timeout', String(Math.ceil(holdMs / 1000) * 3), '-timeout_error', target], holdMs * 4);
+  const outcome = await sipp(['-sn', 'uac', ...dialled, '-r', '500', '-m', String(n), '-l', String(n), '-d', String(holdMs), '-i', '127.0.0.1', '-max_socket', '60000', '-timeout', String(Math.ceil(holdMs / 1000) * 3), '-timeout_error', target], holdMs * 4);
   clearInterval(sampler);
   const ok = outcome.code === 0 && outcome.failed === 0;
   if (ok) {
@@ -140,4 +157,5 @@ for (const n of concurrency) {
   await new Promise((resolve) => setTimeout(resolve, 2000));
 }
 process.stdout.write(`\nmost concurrent signalling-only calls held with no failure: ${held}\n`);
-await ua.close();
+await ua?.close();
+await confab?.stop();

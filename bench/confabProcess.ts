@@ -1,0 +1,115 @@
+// A real `confab start` process for benchmarks: the compiled dist/ on a scratch configuration with its own
+// Redis key prefix, ephemeral-range ports, one number and one trunk admitting loopback without limits.
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A running confab process and what benchmarks read of it. */
+export interface ConfabProcess {
+  readonly pid: number;
+  readonly httpPort: number;
+  readonly sipPort: number;
+  /** The number configured for the bench application. */
+  readonly number: string;
+  /** User + system CPU of the process so far, in microseconds (from /proc). */
+  cpuMicros(): number;
+  rssMegabytes(): number;
+  /** The `confab_sip_active_calls` gauge. */
+  activeCalls(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** Starts `node bin/confab.js start` and waits until it is ready. */
+export async function startConfabProcess(options: { redisUrl?: string } = {}): Promise<ConfabProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'confab-bench-'));
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  writeFileSync(join(dir, 'app.pub.pem'), publicKey);
+  writeFileSync(join(dir, 'app.key.pem'), privateKey);
+  const [httpPort, sipPort] = [await freePort(), await freePort()];
+  const number = '14155550199';
+  const yaml = [
+    'log: { level: warn, pretty: false }',
+    `http: { host: 127.0.0.1, port: ${httpPort}, public_url: "http://127.0.0.1:${httpPort}" }`,
+    `redis: { url: "${options.redisUrl ?? 'redis://127.0.0.1:6379'}", prefix: "bench-${randomUUID().slice(0, 8)}" }`,
+    `sip: { listen: [ { transport: udp, host: 127.0.0.1, port: ${sipPort} } ] }`,
+    'media: { rtp_port_min: 30000, rtp_port_max: 59999 }',
+    'applications:',
+    '  - name: bench',
+    `    id: ${randomUUID()}`,
+    `    public_key: ${join(dir, 'app.pub.pem')}`,
+    `    private_key: ${join(dir, 'app.key.pem')}`,
+    '    signature_secret: bench',
+    'numbers:',
+    `  - { number: "${number}", application: bench }`,
+    'trunks:',
+    '  - { name: load, inbound: { allow: [ 127.0.0.1/32 ] }, limits: { max_calls: 100000, cps: 100000 } }',
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'confab.yaml'), yaml);
+  const bin = new URL('../bin/confab.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, 'start', '--config', join(dir, 'confab.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pid = child.pid ?? 0;
+  const base = `http://127.0.0.1:${httpPort}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/ready`)).ok) {
+        break;
+      }
+    } catch {
+      // Not up yet.
+    }
+    if (i > 200) {
+      child.kill('SIGKILL');
+      throw new Error('confab did not become ready');
+    }
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+  const ticksPerSecond = 100;
+
+  return {
+    pid,
+    httpPort,
+    sipPort,
+    number,
+    cpuMicros: () => {
+      // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (after the `(comm)` field).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+
+      return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1e6;
+    },
+    rssMegabytes: () => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+
+      return kb / 1024;
+    },
+    activeCalls: async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+
+      return Number(/^confab_sip_active_calls (\d+)/m.exec(text)?.[1] ?? 0);
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
