@@ -40,3 +40,14 @@ export { SipMetrics } from './phone/SipMetrics.js';
 export { normaliseE164, targetOf, type CallTarget } from './phone/addressing.js';
 export type { DialRequest, DialTarget, SipService, SipServiceOptions } from './phone/SipServiceTypes.js';
 export { DialError, type DialErrorCode } from './phone/errors.js';
+
+// Phone leg media (an RTP session bound to the conversation audio bus).
+export { RtpLegMedia } from './media/RtpLegMedia.js';
+export {
+  type RtpDtmfInfo,
+  type RtpInactiveInfo,
+  type RtpInactiveReason,
+  type RtpLegMediaEvents,
+  type RtpLegMediaOptions,
+  type RtpLegMediaStats,
+} from './media/RtpLegMediaTypes.js';

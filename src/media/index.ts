@@ -164,3 +164,9 @@ export {
   type ConversationAudioBusEvents,
   type ConversationAudioBusOptions,
 } from './bus/ConversationAudioBusTypes.js';
+
+// Bus taps (recorders) and recording.
+export { type BusTap, type BusTapFrame, type BusTapSubscription } from './bus/ConversationAudioBusTypes.js';
+export { WAV_HEADER_SIZE, buildWavHeader, parseWavHeader, type WavFormat } from './record/WavHeader.js';
+export { WavRecorder, type RecordingResult, type WavRecorderOptions } from './record/WavRecorder.js';
+export { ConversationRecorder, type ConversationRecorderOptions } from './record/ConversationRecorder.js';

@@ -32,6 +32,8 @@ export class BusParticipant {
   #hadAudio = false;
   readonly #onLeave: (participant: BusParticipant) => void;
   #left = false;
+  // The bus-rate frame this participant gave the mixer on the current tick, for taps (recorders).
+  #contribution: Int16Array | undefined;
 
   /**
    * @private Use `ConversationAudioBus.join()`.
@@ -106,6 +108,7 @@ export class BusParticipant {
 
   /** @internal First half of a tick: pulls this participant's frame and hands it to the mixer. */
   collect(): void {
+    this.#contribution = undefined;
     const frame = this.#source?.();
     if (frame !== undefined && frame.length !== this.#frameSamples) {
       throw new MediaStateError(
@@ -124,10 +127,20 @@ export class BusParticipant {
     this.#hadAudio = frame !== undefined;
     if (this.#up === undefined) {
       this.#mixer.write(input);
+      this.#contribution = input;
       return;
     }
     const resampled = this.#up.process(input, this.#upScratch);
-    this.#mixer.write(fit(resampled, this.#busFrame));
+    this.#contribution = fit(resampled, this.#busFrame);
+    this.#mixer.write(this.#contribution);
+  }
+
+  /**
+   * @internal The frame (at the bus rate) this participant contributes on the current tick, or undefined
+   * when it is silent or muted. Valid only until the next tick.
+   */
+  get contribution(): Int16Array | undefined {
+    return this.#mixer.muted ? undefined : this.#contribution;
   }
 
   /** @internal Second half of a tick: converts this participant's mix-minus and hands it to the sink. */

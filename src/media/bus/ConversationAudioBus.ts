@@ -6,6 +6,9 @@ import { Mixer } from '../mix/Mixer.js';
 import { BusParticipant } from './BusParticipant.js';
 import {
   type BusJoinOptions,
+  type BusTap,
+  type BusTapFrame,
+  type BusTapSubscription,
   type ConversationAudioBusEvents,
   type ConversationAudioBusOptions,
 } from './ConversationAudioBusTypes.js';
@@ -29,6 +32,7 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
   readonly #participants = new Map<string, BusParticipant>();
   readonly #subscription: ClockSubscription;
   readonly #logger: Logger | undefined;
+  #taps: readonly BusTap[] = [];
   #ticks = 0;
   #closed = false;
 
@@ -109,12 +113,30 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     return participant;
   }
 
+  /**
+   * Registers `tap` to see every participant's contribution on each tick (before mixing), for recording.
+   * It runs inside the clock tick, so it must be quick; one that throws is reported and skipped.
+   */
+  tap(tap: BusTap): BusTapSubscription {
+    if (this.#closed) {
+      throw new MediaStateError('ERR_MEDIA_CLOSED', 'conversation audio bus is closed');
+    }
+    this.#taps = [...this.#taps, tap];
+
+    return {
+      remove: () => {
+        this.#taps = this.#taps.filter((t) => t !== tap);
+      },
+    };
+  }
+
   /** Stops mixing and removes every participant; idempotent. */
   close(): void {
     if (this.#closed) {
       return;
     }
     this.#closed = true;
+    this.#taps = [];
     this.#subscription.unsubscribe();
     for (const participant of [...this.#participants.values()]) {
       participant.leave();
@@ -131,12 +153,34 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
         participant.collect();
       });
     }
+    if (this.#taps.length > 0) {
+      this.#runTaps(participants);
+    }
     this.#mixer.mix();
     for (const participant of participants) {
       if (!participant.left) {
         this.#guard(participant, () => {
           participant.deliver();
         });
+      }
+    }
+  }
+
+  /** Hands the tick's contributions to every tap. */
+  #runTaps(participants: readonly BusParticipant[]): void {
+    const frames: BusTapFrame[] = [];
+    for (const participant of participants) {
+      const pcm = participant.contribution;
+      if (pcm !== undefined && !participant.left) {
+        frames.push({ id: participant.id, pcm });
+      }
+    }
+    for (const tap of this.#taps) {
+      try {
+        tap(frames, this.#ticks);
+      } catch (error) {
+        this.#logger?.warn({ err: error }, 'bus tap failed');
+        this.safeEmit('participanterror', 'tap', error);
       }
     }
   }

@@ -53,3 +53,23 @@ export interface ConversationAudioBusEvents extends Record<string, unknown[]> {
   /** A listener of this emitter threw. */
   listenererror: [string, unknown];
 }
+
+/** One participant's contribution on one tick, as seen by a {@link BusTap}. */
+export interface BusTapFrame {
+  /** The participant's id. */
+  id: string;
+  /** Its frame at the bus rate; reused on the next tick, so copy or consume it before returning. */
+  pcm: Int16Array;
+}
+
+/**
+ * Called once per tick, after every participant's audio was collected, with the frames of those that
+ * spoke (silent and muted participants are absent). Used by recorders.
+ */
+export type BusTap = (frames: readonly BusTapFrame[], tick: number) => void;
+
+/** Handle returned by `ConversationAudioBus.tap()`. */
+export interface BusTapSubscription {
+  /** Stops delivery; idempotent. */
+  remove(): void;
+}

@@ -1,0 +1,172 @@
+// Benchmark of confab's media path (`npm run bench:media`): N concurrent bridged calls, phone (RTP PCMU
+// 8 kHz) ↔ conversation audio bus ↔ WebSocket application (L16, 16 kHz by default), in two child processes:
+//   - bench/mediaConfab.ts, the measured process: RtpSession + RtpLegMedia + WebSocketLeg per call on one
+//     shared MediaClock; it reports its CPU (process.cpuUsage) and event-loop delay over the window;
+//   - bench/mediaLoad.ts, the load: a UDP socket per call sending RTP every 20 ms and a WebSocket app
+//     sending L16 frames every 20 ms; it times tone onsets across confab in both directions.
+// Per N: build and connect, 3 s warm-up, a measured window (20 s by default), then counts after the
+// senders stop. Usage: npm run bench:media [-- --calls 100,250,500] [--seconds 20] [--rate 16000|8000]
+// [--jitter on|off] [--cpu-prof DIR] (V8 profile of the confab process)
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const counts = arg('calls', '100,250,500').split(',').map(Number);
+const seconds = Number(arg('seconds', '20'));
+const rate = Number(arg('rate', '16000'));
+const jitter = arg('jitter', 'on');
+const sleep = (ms: number): Promise<void> => new Promise((wake) => setTimeout(wake, ms));
+
+interface Child {
+  process: ChildProcess;
+  next(type: string): Promise<Record<string, unknown>>;
+  send(message: Record<string, unknown>): void;
+}
+
+const profileDir = arg('cpu-prof', '');
+
+function start(file: string, profile = false): Child {
+  const execArgv = [
+    '--import',
+    'tsx',
+    ...(profile && profileDir !== '' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+  ];
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { execArgv, stdio: 'inherit' });
+  const inbox: Record<string, unknown>[] = [];
+  const waiters: {
+    type: string;
+    resolve: (m: Record<string, unknown>) => void;
+    reject: (e: Error) => void;
+  }[] = [];
+  child.on('message', (raw) => {
+    const message = raw as Record<string, unknown>;
+    const waiter = waiters.find((w) => w.type === message.type);
+    if (message.type === 'error') {
+      for (const w of waiters.splice(0)) {
+        w.reject(new Error(String(message.message)));
+      }
+    } else if (waiter !== undefined) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(message);
+    } else {
+      inbox.push(message);
+    }
+  });
+
+  return {
+    process: child,
+    next: (type) => {
+      const index = inbox.findIndex((m) => m.type === type);
+      if (index >= 0) {
+        return Promise.resolve(inbox.splice(index, 1)[0]!);
+      }
+      return new Promise((resolve, reject) => waiters.push({ type, resolve, reject }));
+    },
+    send: (message) => {
+      child.send(message);
+    },
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) {
+    return Number.NaN;
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
+async function runOne(count: number): Promise<string> {
+  const load = start('./mediaLoad.ts');
+  const confab = start('./mediaConfab.ts', true);
+  try {
+    await Promise.all([load.next('up'), confab.next('up')]);
+    load.send({ type: 'prepare', count, rate });
+    const { url } = (await load.next('listening')) as { url: string };
+    confab.send({
+      type: 'build',
+      count,
+      rate,
+      jitter: jitter !== 'off',
+      wsUrl: url,
+      portBase: 30000 + 2 * Math.floor(Math.random() * 5000),
+    });
+    const { ports } = (await confab.next('built')) as { ports: number[] };
+    load.send({ type: 'start', ports });
+    await load.next('started');
+    await sleep(3000);
+    const loadBefore = loadavg()[0]!;
+    load.send({ type: 'measure' });
+    confab.send({ type: 'measure' });
+    await sleep(seconds * 1000);
+    confab.send({ type: 'report' });
+    const report = (await confab.next('report')) as {
+      cpuMs: number;
+      wallMs: number;
+      lagP50Ms: number;
+      lagP99Ms: number;
+    };
+    load.send({ type: 'report' });
+    const loadReport = (await load.next('report')) as {
+      stats: { rtpOnsetsSent: number; wsOnsetsSent: number };
+      totals: {
+        rtpSent: number;
+        rtpReceived: number;
+        rtpSeqGaps: number;
+        wsSent: number;
+        wsReceived: number;
+      };
+      rtpToWs: number[];
+      wsToRtp: number[];
+      loadLagP99Ms: number;
+    };
+    confab.send({ type: 'totals' });
+    const { totals } = (await confab.next('totals')) as { totals: Record<string, number> };
+    const loadAfter = loadavg()[0]!;
+    const callSeconds = count * (report.wallMs / 1000);
+    const cpuPerCallSecond = report.cpuMs / callSeconds;
+    const t = loadReport.totals;
+    const udpLoss = t.rtpSent - (totals.packetsIn ?? 0);
+    const wsLoss = t.wsSent - (totals.wsIn ?? 0);
+    const line = [
+      `| ${count}`,
+      `${f2(cpuPerCallSecond)} ms (${f1((report.cpuMs / report.wallMs) * 100)} % of a core)`,
+      `${f1(percentile(loadReport.rtpToWs, 50))} / ${f1(percentile(loadReport.rtpToWs, 99))} ms`,
+      `${f1(percentile(loadReport.wsToRtp, 50))} / ${f1(percentile(loadReport.wsToRtp, 99))} ms`,
+      `${loadReport.rtpToWs.length}/${loadReport.stats.rtpOnsetsSent}, ${loadReport.wsToRtp.length}/${loadReport.stats.wsOnsetsSent}`,
+      `RTP in: ${udpLoss} of ${t.rtpSent} not received, jitter buffer lost ${totals.lost} late ${totals.late} discarded ${totals.discarded}; ` +
+        `WS in: ${wsLoss} of ${t.wsSent} not received, ${totals.playoutUnderruns} playout underruns; ` +
+        `RTP out: ${t.rtpSeqGaps} sequence gaps; WS out: ${totals.wsDropped} dropped`,
+      `${f1(report.lagP50Ms)} / ${f1(report.lagP99Ms)} ms (load process p99 ${f1(loadReport.loadLagP99Ms)} ms)`,
+      `${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} |`,
+    ].join(' | ');
+    process.stdout.write(`${line}\n`);
+
+    return line;
+  } finally {
+    load.send({ type: 'stop' });
+    confab.send({ type: 'stop' });
+    await sleep(1500);
+    load.process.kill();
+    confab.process.kill();
+  }
+}
+
+process.stdout.write(
+  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, ${seconds} s per N, ${new Date().toISOString()}\n` +
+    '| calls | confab CPU per call-second | RTP→WS p50 / p99 | WS→RTP p50 / p99 | onsets seen (RTP→WS, WS→RTP) | loss | event-loop delay p50 / p99 | load avg (1 min) |\n' +
+    '| --- | --- | --- | --- | --- | --- | --- | --- |\n',
+);
+for (const count of counts) {
+  await runOne(count);
+}

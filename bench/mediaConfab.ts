@@ -1,0 +1,150 @@
+// The measured side of `npm run bench:media` (a child process): N bridged calls, each an RtpSession +
+// RtpLegMedia (PCMU) and a WebSocketLeg (L16 at 16 or 8 kHz) on their own ConversationAudioBus (same rate), all on one shared
+// MediaClock. It dials the load process's WebSocket app, reports its RTP ports, then on request measures
+// its own CPU (process.cpuUsage) and event-loop delay (monitorEventLoopDelay) over a window.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { RtpLegMedia, WebSocketLeg } from '../src/channels/index.js';
+import { ConversationAudioBus, MediaClock, PCMU, PortAllocator, RtpSession } from '../src/media/index.js';
+
+interface Call {
+  session: RtpSession;
+  rtp: RtpLegMedia;
+  ws: WebSocketLeg;
+  bus: ConversationAudioBus;
+}
+
+const send = (message: unknown): void => {
+  process.send?.(message);
+};
+
+async function build(
+  count: number,
+  wsUrl: string,
+  portBase: number,
+  rate: 8000 | 16000,
+  jitter: boolean,
+): Promise<Call[]> {
+  const clock = new MediaClock();
+  const allocator = new PortAllocator({
+    minPort: portBase,
+    maxPort: portBase + 2 * count + 400,
+    bindAddress: '127.0.0.1',
+  });
+  const calls: Call[] = [];
+  for (let start = 0; start < count; start += 50) {
+    const batch = Array.from({ length: Math.min(50, count - start) }, async (_, k) => {
+      const i = start + k;
+      const sockets = await allocator.allocate();
+      const session = new RtpSession({ sockets });
+      const bus = new ConversationAudioBus({ clock, sampleRate: rate });
+      const rtp = new RtpLegMedia({
+        id: 'phone',
+        session,
+        codec: PCMU,
+        telephoneEventPayloadType: 101,
+        inactivityTimeoutMs: 0,
+        ...(jitter ? {} : { jitterBuffer: false as const }),
+      });
+      rtp.attach(bus);
+      const ws = new WebSocketLeg({
+        id: 'app',
+        uri: `${wsUrl}/call/${i}`,
+        sampleRate: rate,
+        prebufferMs: 20,
+        pingIntervalMs: 0,
+      });
+      ws.attach(bus);
+      await ws.start();
+      calls[i] = { session, rtp, ws, bus };
+    });
+    await Promise.all(batch);
+  }
+
+  return calls;
+}
+
+let calls: Call[] = [];
+const histogram = monitorEventLoopDelay({ resolution: 10 });
+let cpuStart = process.cpuUsage();
+let wallStart = performance.now();
+
+process.on('message', (raw: unknown) => {
+  const message = raw as {
+    type: string;
+    count?: number;
+    wsUrl?: string;
+    portBase?: number;
+    rate?: 8000 | 16000;
+    jitter?: boolean;
+  };
+  if (message.type === 'build') {
+    build(
+      message.count ?? 0,
+      message.wsUrl ?? '',
+      message.portBase ?? 30000,
+      message.rate ?? 16000,
+      message.jitter ?? true,
+    ).then(
+      (built) => {
+        calls = built;
+        send({ type: 'built', ports: calls.map((c) => c.session.localPort) });
+      },
+      (error: unknown) => {
+        send({ type: 'error', message: String(error) });
+      },
+    );
+  } else if (message.type === 'measure') {
+    histogram.reset();
+    histogram.enable();
+    cpuStart = process.cpuUsage();
+    wallStart = performance.now();
+  } else if (message.type === 'report') {
+    histogram.disable();
+    const cpu = process.cpuUsage(cpuStart);
+    send({
+      type: 'report',
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs: performance.now() - wallStart,
+      // The histogram records whole timer intervals; the lag is what exceeds the 10 ms resolution.
+      lagP50Ms: histogram.percentile(50) / 1e6 - 10,
+      lagP99Ms: histogram.percentile(99) / 1e6 - 10,
+    });
+  } else if (message.type === 'totals') {
+    const totals = {
+      packetsIn: 0,
+      packetsOut: 0,
+      lost: 0,
+      late: 0,
+      discarded: 0,
+      underruns: 0,
+      wsSent: 0,
+      wsDropped: 0,
+      wsIn: 0,
+      playoutUnderruns: 0,
+    };
+    for (const call of calls) {
+      const r = call.rtp.stats;
+      totals.packetsIn += r.packetsIn;
+      totals.packetsOut += r.packetsOut;
+      totals.lost += r.lost;
+      totals.late += r.late;
+      totals.discarded += r.jitter?.discarded ?? 0;
+      totals.underruns += r.jitter?.underruns ?? 0;
+      const w = call.ws.stats;
+      totals.wsSent += w.framesSent;
+      totals.wsDropped += w.framesDropped;
+      totals.wsIn += w.audioMessages;
+      totals.playoutUnderruns += w.playout.underruns;
+    }
+    send({ type: 'totals', totals });
+  } else if (message.type === 'stop') {
+    for (const call of calls) {
+      call.ws.close();
+      call.rtp.close();
+      call.bus.close();
+    }
+    void Promise.all(calls.map((c) => c.session.close())).finally(() => process.exit(0));
+  }
+});
+
+send({ type: 'up' });

@@ -1,0 +1,352 @@
+import { silentLogger, type Logger } from '../../log/index.js';
+import {
+  DtmfReceiver,
+  DtmfSender,
+  EnhancedEventEmitter,
+  JitterBuffer,
+  MediaStateError,
+  samplesPerFrame,
+  type AudioCodec,
+  type BusParticipant,
+  type ConversationAudioBus,
+  type DtmfDigit,
+  type RtpPacket,
+  type RtpSession,
+} from '../../media/index.js';
+import {
+  type RtpLegMediaEvents,
+  type RtpLegMediaOptions,
+  type RtpLegMediaStats,
+} from './RtpLegMediaTypes.js';
+
+/** Frame length on the bus and in RTP (ptime). */
+const FRAME_MS = 20;
+
+/** Packets the pass-through queue holds when the jitter buffer is disabled; older ones are dropped. */
+const PASS_THROUGH_DEPTH = 3;
+
+/**
+ * The media of one phone leg: binds the call's {@link RtpSession} to a participant of the conversation
+ * audio bus.
+ *
+ * - Incoming audio RTP goes through a {@link JitterBuffer} and is decoded one 20 ms frame per bus tick
+ *   (a gap or an empty buffer is silence: the source returns undefined).
+ * - The mix-minus the bus delivers each tick is encoded and sent as one RTP packet, the timestamp
+ *   advancing by one frame; while {@link sendDtmf} digits are going out, telephone-event packets take the
+ *   place of audio in those ticks.
+ * - RFC 4733 telephone-events from the peer become `dtmf` events; RTCP reports go out every
+ *   `rtcpIntervalMs`; no RTP for `inactivityTimeoutMs` raises `inactive` so the call owner can end the leg.
+ *
+ * Every per-tick step runs inside the bus's sink callback, so it is driven by the shared media clock and
+ * needs no timer of its own.
+ *
+ * Close cascade: `close()` (or the session closing under us) leaves the bus, stops listening to the
+ * session and emits `close`, once. It does NOT close the {@link RtpSession}: the call owner allocated the
+ * ports and closes the session (sending the RTCP BYE) when it tears the call down.
+ */
+export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
+  readonly #id: string;
+  readonly #session: RtpSession;
+  readonly #codec: AudioCodec;
+  readonly #payloadType: number;
+  readonly #eventPayloadType: number | undefined;
+  readonly #logger: Logger;
+  readonly #jitter: JitterBuffer<RtpPacket> | undefined;
+  readonly #passThrough: RtpPacket[] = [];
+  readonly #dtmfIn: DtmfReceiver;
+  readonly #dtmfOut: DtmfSender;
+  readonly #frameSamples: number;
+  readonly #inactivityMs: number;
+  readonly #rtcpEveryTicks: number;
+  // Reused every tick: the decoded frame handed to the bus and the encoded payload given to the session.
+  readonly #decoded: Int16Array;
+  readonly #encoded: Buffer;
+  #remoteSsrc: number | undefined;
+  #participant: BusParticipant | undefined;
+  #lastPacketMs: number;
+  #everReceived = false;
+  #inactiveReported = false;
+  #ticks = 0;
+  #closed = false;
+  readonly #stats = {
+    packetsIn: 0,
+    packetsOut: 0,
+    passThroughDropped: 0,
+    unknownPayloadType: 0,
+    dtmfReceived: 0,
+    dtmfSent: 0,
+    rtcpSent: 0,
+  };
+
+  /** @param options - session, negotiated codec and payload types, timers; checked at once */
+  constructor(options: RtpLegMediaOptions) {
+    super();
+    this.#id = options.id;
+    this.#session = options.session;
+    this.#codec = options.codec;
+    const payloadType = options.payloadType ?? options.codec.staticPayloadType;
+    if (payloadType === undefined || !isPayloadType(payloadType)) {
+      throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', `leg ${options.id}: no valid audio payload type`);
+    }
+    const eventType = options.telephoneEventPayloadType;
+    if (eventType !== undefined && (!isPayloadType(eventType) || eventType === payloadType)) {
+      throw new MediaStateError(
+        'ERR_MEDIA_INVALID_OPTION',
+        `leg ${options.id}: invalid telephone-event type`,
+      );
+    }
+    if (options.session.closed) {
+      throw new MediaStateError('ERR_MEDIA_CLOSED', `leg ${options.id}: the RTP session is closed`);
+    }
+    this.#payloadType = payloadType;
+    this.#eventPayloadType = eventType;
+    this.#logger = (options.logger ?? silentLogger()).child({ legId: options.id });
+    const jitter = options.jitterBuffer ?? { minDelayMs: 20, maxDelayMs: 100, initialDelayMs: 20 };
+    this.#jitter =
+      jitter === false ? undefined : new JitterBuffer<RtpPacket>({ frameMs: FRAME_MS, ...jitter });
+    const clockRate = options.codec.clockRate;
+    this.#dtmfIn = new DtmfReceiver({ clockRate });
+    this.#dtmfOut = new DtmfSender({
+      clockRate,
+      packetIntervalMs: FRAME_MS,
+      durationMs: options.dtmfDurationMs ?? 100,
+    });
+    this.#frameSamples = samplesPerFrame(clockRate, FRAME_MS);
+    this.#decoded = new Int16Array(this.#frameSamples);
+    this.#encoded = Buffer.alloc(this.#frameSamples * options.codec.bytesPerSample);
+    this.#inactivityMs = options.inactivityTimeoutMs ?? 30_000;
+    this.#rtcpEveryTicks = Math.round((options.rtcpIntervalMs ?? 5000) / FRAME_MS);
+    this.#lastPacketMs = performance.now();
+    this.#dtmfIn.on('digit', this.#onDigit);
+    this.#session.on('rtp', this.#onRtp);
+    this.#session.on('close', this.#onSessionClose);
+  }
+
+  /** Leg identifier (the bus participant id). */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** Sampling rate of the leg's audio on the bus (the codec's clock rate). */
+  get sampleRate(): number {
+    return this.#codec.clockRate;
+  }
+
+  /** The RTP session this leg drives (owned by the call). */
+  get session(): RtpSession {
+    return this.#session;
+  }
+
+  /** Whether the leg media has closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether a DTMF digit is being sent or queued. */
+  get sendingDtmf(): boolean {
+    return this.#dtmfOut.busy;
+  }
+
+  /** Counters. */
+  get stats(): RtpLegMediaStats {
+    const session = this.#session.stats;
+    const jitter = this.#jitter?.stats;
+
+    return {
+      packetsIn: this.#stats.packetsIn,
+      packetsOut: this.#stats.packetsOut,
+      lost: jitter?.lost ?? this.#stats.passThroughDropped,
+      late: jitter?.late ?? 0,
+      duplicates: jitter?.duplicates ?? 0,
+      droppedForeignSource: session.unlatchedDropped,
+      unknownPayloadType: this.#stats.unknownPayloadType,
+      malformed: session.malformed + this.#dtmfIn.malformedPackets,
+      dtmfReceived: this.#stats.dtmfReceived,
+      dtmfSent: this.#stats.dtmfSent,
+      rtcpSent: this.#stats.rtcpSent,
+      jitter,
+    };
+  }
+
+  /**
+   * Joins `bus` as a participant at the codec's rate: the bus pulls the phone's audio from the leg and the
+   * leg sends what the phone should hear. Re-attaching leaves the previous bus first.
+   */
+  attach(bus: ConversationAudioBus): BusParticipant {
+    if (this.#closed) {
+      throw new MediaStateError('ERR_MEDIA_CLOSED', `leg ${this.#id} is closed`);
+    }
+    this.#participant?.leave();
+    this.#participant = bus.join(this.#id, {
+      sampleRate: this.#codec.clockRate,
+      source: () => this.#pullFrame(),
+      sink: (pcm) => {
+        this.#tick(pcm);
+      },
+    });
+
+    return this.#participant;
+  }
+
+  /**
+   * Queues DTMF `digits` (0-9, *, #, A-D) to send as RFC 4733 telephone-events, each `durationMs` long;
+   * they replace audio while they go out. Throws {@link MediaStateError} when no telephone-event payload
+   * type was negotiated or the leg is closed, and a `MediaPacketError` for an invalid character.
+   */
+  sendDtmf(digits: string, durationMs?: number): void {
+    if (this.#closed) {
+      throw new MediaStateError('ERR_MEDIA_CLOSED', `leg ${this.#id} is closed`);
+    }
+    if (this.#eventPayloadType === undefined) {
+      throw new MediaStateError(
+        'ERR_MEDIA_INVALID_OPTION',
+        `leg ${this.#id}: telephone-event was not negotiated`,
+      );
+    }
+    this.#dtmfOut.send(digits, durationMs);
+  }
+
+  /** Leaves the bus and stops listening to the session; the session stays open (see the class comment). */
+  close(): void {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    this.#session.off('rtp', this.#onRtp);
+    this.#session.off('close', this.#onSessionClose);
+    this.#dtmfIn.off('digit', this.#onDigit);
+    this.#participant?.leave();
+    this.#participant = undefined;
+    this.#jitter?.reset();
+    this.#passThrough.length = 0;
+    this.#dtmfOut.clear();
+    this.#logger.debug({ stats: this.stats }, 'RTP leg media closed');
+    this.safeEmit('close');
+  }
+
+  /** An RTP packet from the latched peer: audio into the jitter buffer, telephone-events to the receiver. */
+  readonly #onRtp = (packet: RtpPacket): void => {
+    this.#lastPacketMs = performance.now();
+    this.#everReceived = true;
+    this.#inactiveReported = false;
+    if (packet.payloadType === this.#payloadType) {
+      this.#stats.packetsIn += 1;
+      if (this.#remoteSsrc !== packet.ssrc) {
+        // A new SSRC is a new stream whose sequence numbers have nothing to do with the old one's.
+        this.#remoteSsrc = packet.ssrc;
+        this.#jitter?.reset();
+      }
+      if (this.#jitter !== undefined) {
+        this.#jitter.push(packet);
+      } else {
+        if (this.#passThrough.length >= PASS_THROUGH_DEPTH) {
+          this.#passThrough.shift();
+          this.#stats.passThroughDropped += 1;
+        }
+        this.#passThrough.push(packet);
+      }
+    } else if (packet.payloadType === this.#eventPayloadType) {
+      this.#dtmfIn.receive(packet, this.#lastPacketMs);
+    } else {
+      this.#stats.unknownPayloadType += 1;
+    }
+  };
+
+  /** The session was closed by its owner: nothing more can be sent, so the leg media ends too. */
+  readonly #onSessionClose = (): void => {
+    this.close();
+  };
+
+  /** A complete digit from the peer. */
+  readonly #onDigit = (info: DtmfDigit): void => {
+    if (info.digit === undefined) {
+      // Telephone-events other than DTMF and flash (tones, line events) are not reported.
+      return;
+    }
+    this.#stats.dtmfReceived += 1;
+    this.safeEmit('dtmf', { digit: info.digit, durationMs: info.durationMs });
+  };
+
+  /** Bus source: the next frame of the phone's audio, or undefined for silence (gap or underrun). */
+  #pullFrame(): Int16Array | undefined {
+    const packet = this.#jitter !== undefined ? this.#jitter.pop() : this.#passThrough.shift();
+    if (packet === undefined) {
+      return undefined;
+    }
+    const payload = packet.payload;
+    const samples = payload.length / this.#codec.bytesPerSample;
+    if (samples === this.#frameSamples) {
+      return this.#codec.decode(payload, this.#decoded);
+    }
+    // A peer ignoring our ptime: play what fits in one frame and pad the rest with silence.
+    const pcm = this.#codec.decode(payload);
+    this.#decoded.set(pcm.subarray(0, this.#frameSamples));
+    this.#decoded.fill(0, Math.min(pcm.length, this.#frameSamples));
+
+    return this.#decoded;
+  }
+
+  /** Bus sink, once per tick: send audio or DTMF, close stale digits, RTCP, inactivity. */
+  #tick(pcm: Int16Array): void {
+    if (this.#closed || this.#session.closed) {
+      return;
+    }
+    this.#ticks += 1;
+    const now = performance.now();
+    this.#dtmfIn.poll(now);
+    this.#send(pcm);
+    if (this.#rtcpEveryTicks > 0 && this.#ticks % this.#rtcpEveryTicks === 0) {
+      this.#session.sendRtcp(this.#session.buildReport());
+      this.#stats.rtcpSent += 1;
+    }
+    this.#checkInactivity(now);
+  }
+
+  /** Sends one frame: a telephone-event packet while a digit is going out, else the encoded audio. */
+  #send(pcm: Int16Array): void {
+    if (this.#session.remote === undefined) {
+      // Nowhere to send yet (no SDP address and nothing latched): queued digits wait for a destination.
+      return;
+    }
+    if (this.#eventPayloadType !== undefined && this.#dtmfOut.busy) {
+      const packet = this.#dtmfOut.pull(this.#session.nextTimestamp);
+      if (packet !== undefined) {
+        if (packet.marker) {
+          this.#stats.dtmfSent += 1;
+        }
+        this.#session.sendPayload(packet.payload, {
+          payloadType: this.#eventPayloadType,
+          marker: packet.marker,
+          timestamp: packet.timestamp,
+          duration: this.#frameSamples,
+        });
+        this.#stats.packetsOut += 1;
+
+        return;
+      }
+    }
+    this.#session.sendPayload(this.#codec.encode(pcm, this.#encoded), {
+      payloadType: this.#payloadType,
+      duration: this.#frameSamples,
+    });
+    this.#stats.packetsOut += 1;
+  }
+
+  /** Raises `inactive` once per silent stretch longer than the timeout. */
+  #checkInactivity(now: number): void {
+    if (this.#inactivityMs <= 0 || this.#inactiveReported) {
+      return;
+    }
+    const silentMs = now - this.#lastPacketMs;
+    if (silentMs >= this.#inactivityMs) {
+      this.#inactiveReported = true;
+      this.#logger.info({ silentMs: Math.round(silentMs) }, 'no RTP from the peer, media inactive');
+      this.safeEmit('inactive', { reason: 'rtp-timeout', silentMs, everReceived: this.#everReceived });
+    }
+  }
+}
+
+/** Whether `value` is a 7-bit RTP payload type. */
+function isPayloadType(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 127;
+}
