@@ -25,17 +25,7 @@ import type { Application } from '../src/domain/index.js';
 import { createEventProducer, createRealtimeFeed, startEventWorker } from '../src/events/index.js';
 import { createMetricsRegistry, silentLogger } from '../src/log/index.js';
 import { createServices, type Repositories } from '../src/services/index.js';
-import {
-  createRedis,
-  KeyScheme,
-  RedisConversationRepository,
-  RedisEventRepository,
-  RedisLegRepository,
-  RedisMemberRepository,
-  RedisSessionRepository,
-  RedisTicketRepository,
-  RedisUserRepository,
-} from '../src/store/index.js';
+import { createRepositories, createRedis, KeyScheme, RedisTicketRepository } from '../src/store/index.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -68,7 +58,12 @@ async function childConfig(): Promise<ChildConfig> {
 async function runWorker(): Promise<void> {
   const config = await childConfig();
   const keys = new KeyScheme(config.prefix);
-  const worker = await startEventWorker({ redisUrl, keys, applications: [config.application], deliverWebhooks: false });
+  const worker = await startEventWorker({
+    redisUrl,
+    keys,
+    applications: [config.application],
+    deliverWebhooks: false,
+  });
   process.send?.({ ready: true });
   process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 }
@@ -84,14 +79,7 @@ async function runServer(): Promise<void> {
     ? await startEventWorker({ redisUrl, keys, applications: [application], deliverWebhooks: false })
     : null;
   const producer = await createEventProducer({ redisUrl, keys });
-  const repositories: Repositories = {
-    users: new RedisUserRepository(redis, keys),
-    conversations: new RedisConversationRepository(redis, keys),
-    members: new RedisMemberRepository(redis, keys),
-    legs: new RedisLegRepository(redis, keys),
-    sessions: new RedisSessionRepository(redis, keys),
-    events: new RedisEventRepository(redis, keys),
-  };
+  const repositories: Repositories = createRepositories(redis, keys);
   const services = createServices({ repositories, eventPort: producer });
   const verifier = new TokenVerifier([application]);
   await verifier.ready();
@@ -100,7 +88,13 @@ async function runServer(): Promise<void> {
   // Rate limits are per token; the bench's few tokens would otherwise be throttled.
   const rateLimit = { perSecond: 1_000_000, burst: 1_000_000 };
   const rateLimiter = new RateLimiter({ ratePerSecond: rateLimit.perSecond, burst: rateLimit.burst });
-  const http = { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1', bodyLimitBytes: 1_048_576, rateLimit };
+  const http = {
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: 'http://127.0.0.1',
+    bodyLimitBytes: 1_048_576,
+    rateLimit,
+  };
   const channel = createAppChannel({ verifier, services, repositories, feed, tickets, rateLimiter });
   const app = await createHttpServer({
     http,
@@ -142,10 +136,17 @@ interface Ready {
 }
 
 /** Forks this file in `role`, hands it the config, and resolves with its first message. */
-async function startChild(role: string, config: ChildConfig): Promise<{ child: ChildProcess; message: unknown }> {
+async function startChild(
+  role: string,
+  config: ChildConfig,
+): Promise<{ child: ChildProcess; message: unknown }> {
   const child = fork(fileURLToPath(import.meta.url), ['--role', role, '--redis', redisUrl], {
     // `--cpu-prof DIR` writes a V8 CPU profile of each child process into DIR on exit.
-    execArgv: ['--import', 'tsx', ...(option('cpu-prof', '') === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', option('cpu-prof', '')])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(option('cpu-prof', '') === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', option('cpu-prof', '')]),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   child.send(config);
@@ -165,8 +166,24 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** One autocannon phase; `rate` undefined means as fast as the server answers. */
 async function phase(
   name: string,
-  options: { url: string; method: 'GET' | 'POST'; paths: string[]; tokens: string[]; body?: string; rate?: number; seconds?: number },
-): Promise<{ name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number }> {
+  options: {
+    url: string;
+    method: 'GET' | 'POST';
+    paths: string[];
+    tokens: string[];
+    body?: string;
+    rate?: number;
+    seconds?: number;
+  },
+): Promise<{
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}> {
   let next = 0;
   const result = await autocannon({
     url: options.url,
@@ -214,8 +231,24 @@ async function phase(
  */
 async function pacedPhase(
   name: string,
-  options: { url: string; method: 'GET' | 'POST'; paths: string[]; tokens: string[]; body?: string; rate: number; seconds?: number },
-): Promise<{ name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number }> {
+  options: {
+    url: string;
+    method: 'GET' | 'POST';
+    paths: string[];
+    tokens: string[];
+    body?: string;
+    rate: number;
+    seconds?: number;
+  },
+): Promise<{
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}> {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const seconds = options.seconds ?? SECONDS;
@@ -238,7 +271,9 @@ async function pacedPhase(
           path: options.paths[conversation]!,
           headers: {
             authorization: `Bearer ${options.tokens[conversation]!}`,
-            ...(options.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) }),
+            ...(options.body === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) }),
           },
         },
         (res) => {
@@ -278,7 +313,9 @@ async function pacedPhase(
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((x, y) => x - y);
-  const at = (q: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? NaN) * 10) / 10;
+  const at = (q: number): number =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? NaN) * 10) /
+    10;
 
   return { name, rps: total / elapsed, p50: at(0.5), p99: at(0.99), errors, non2xx, total };
 }
@@ -298,10 +335,18 @@ async function main(): Promise<void> {
     rtcEventMethod: 'POST',
   };
   const separateWorker = args.includes('--worker-process');
-  const config: ChildConfig = { prefix: `bench-api-${randomUUID().slice(0, 8)}`, application, inProcessWorker: !separateWorker };
+  const config: ChildConfig = {
+    prefix: `bench-api-${randomUUID().slice(0, 8)}`,
+    application,
+    inProcessWorker: !separateWorker,
+  };
   const worker = separateWorker ? (await startChild('worker', config)).child : null;
   const { child, message } = await startChild('server', config);
-  const ready: Ready = { url: (message as { url: string }).url, applicationId: application.id, privateKeyPem: privateKey };
+  const ready: Ready = {
+    url: (message as { url: string }).url,
+    applicationId: application.id,
+    privateKeyPem: privateKey,
+  };
   try {
     const admin = tokenGenerate(ready.applicationId, ready.privateKeyPem, { ttl: 3600 });
     const call = async (method: string, path: string, body: unknown): Promise<{ id: string }> => {
@@ -322,33 +367,103 @@ async function main(): Promise<void> {
     for (let i = 0; i < CONVERSATIONS; i++) {
       const user = await call('POST', '/v1/users', { name: `bench-user-${i}` });
       const conversation = await call('POST', '/v1/conversations', { name: `bench-conv-${i}` });
-      await call('POST', `/v1/conversations/${conversation.id}/members`, { state: 'joined', user: { id: user.id }, channel: { type: 'app' } });
+      await call('POST', `/v1/conversations/${conversation.id}/members`, {
+        state: 'joined',
+        user: { id: user.id },
+        channel: { type: 'app' },
+      });
       paths.push(`/v1/conversations/${conversation.id}/events`);
-      tokens.push(tokenGenerate(ready.applicationId, ready.privateKeyPem, { subject: `bench-user-${i}`, acl: DEFAULT_CLIENT_ACL as never, ttl: 3600 }));
+      tokens.push(
+        tokenGenerate(ready.applicationId, ready.privateKeyPem, {
+          subject: `bench-user-${i}`,
+          acl: DEFAULT_CLIENT_ACL as never,
+          ttl: 3600,
+        }),
+      );
     }
-    const body = JSON.stringify({ type: 'message', body: { message_type: 'text', text: 'hello from autocannon' } });
+    const body = JSON.stringify({
+      type: 'message',
+      body: { message_type: 'text', text: 'hello from autocannon' },
+    });
     const load = loadavg()[0]!.toFixed(2);
     // Warm-up (not recorded): JIT, connection pools, token key imports.
     await phase('warm-up POST', { url: ready.url, method: 'POST', paths, tokens, body, seconds: 3 });
-    await phase('warm-up GET', { url: ready.url, method: 'GET', paths: paths.map((path) => `${path}?page_size=10`), tokens, seconds: 3 });
+    await phase('warm-up GET', {
+      url: ready.url,
+      method: 'GET',
+      paths: paths.map((path) => `${path}?page_size=10`),
+      tokens,
+      seconds: 3,
+    });
     const results = [];
     const listPaths = paths.map((path) => `${path}?page_size=10`);
-    results.push(await pacedPhase(`POST events, steady ${TARGET_RATE} req/s (open loop)`, { url: ready.url, method: 'POST', paths, tokens, body, rate: TARGET_RATE }));
-    results.push(await pacedPhase(`GET events list, steady ${TARGET_RATE} req/s (open loop)`, { url: ready.url, method: 'GET', paths: listPaths, tokens, rate: TARGET_RATE }));
-    results.push(await phase(`POST events, autocannon ${TARGET_RATE} req/s (bursts each second)`, { url: ready.url, method: 'POST', paths, tokens, body, rate: TARGET_RATE }));
-    results.push(await phase('POST events, unthrottled', { url: ready.url, method: 'POST', paths, tokens, body }));
-    results.push(await phase(`GET events list, autocannon ${TARGET_RATE} req/s (bursts each second)`, { url: ready.url, method: 'GET', paths: listPaths, tokens, rate: TARGET_RATE }));
-    results.push(await phase('GET events list, unthrottled', { url: ready.url, method: 'GET', paths: listPaths, tokens }));
+    results.push(
+      await pacedPhase(`POST events, steady ${TARGET_RATE} req/s (open loop)`, {
+        url: ready.url,
+        method: 'POST',
+        paths,
+        tokens,
+        body,
+        rate: TARGET_RATE,
+      }),
+    );
+    results.push(
+      await pacedPhase(`GET events list, steady ${TARGET_RATE} req/s (open loop)`, {
+        url: ready.url,
+        method: 'GET',
+        paths: listPaths,
+        tokens,
+        rate: TARGET_RATE,
+      }),
+    );
+    results.push(
+      await phase(`POST events, autocannon ${TARGET_RATE} req/s (bursts each second)`, {
+        url: ready.url,
+        method: 'POST',
+        paths,
+        tokens,
+        body,
+        rate: TARGET_RATE,
+      }),
+    );
+    results.push(
+      await phase('POST events, unthrottled', { url: ready.url, method: 'POST', paths, tokens, body }),
+    );
+    results.push(
+      await phase(`GET events list, autocannon ${TARGET_RATE} req/s (bursts each second)`, {
+        url: ready.url,
+        method: 'GET',
+        paths: listPaths,
+        tokens,
+        rate: TARGET_RATE,
+      }),
+    );
+    results.push(
+      await phase('GET events list, unthrottled', {
+        url: ready.url,
+        method: 'GET',
+        paths: listPaths,
+        tokens,
+      }),
+    );
 
-    console.log(`\nconfab API bench: ${SECONDS} s per phase, ${CONNECTIONS} connections unthrottled, ${RATE_CONNECTIONS} at a fixed rate, ${CONVERSATIONS} conversations, recording worker ${separateWorker ? 'in its own process' : 'in the API process'}, load average ${load} at start\n`);
+    console.log(
+      `\nconfab API bench: ${SECONDS} s per phase, ${CONNECTIONS} connections unthrottled, ${RATE_CONNECTIONS} at a fixed rate, ${CONVERSATIONS} conversations, recording worker ${separateWorker ? 'in its own process' : 'in the API process'}, load average ${load} at start\n`,
+    );
     console.log('| phase | req/s (mean) | p50 ms | p99 ms | requests | errors | non-2xx |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const r of results) {
-      console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.total} | ${r.errors} | ${r.non2xx} |`);
+      console.log(
+        `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.total} | ${r.errors} | ${r.non2xx} |`,
+      );
     }
     const [postAt, listAt] = results;
-    console.log(`\nTarget POST ${TARGET_RATE}/s with p99 <= 25 ms: ${postAt!.rps >= TARGET_RATE * 0.98 && postAt!.p99 <= 25 && postAt!.non2xx === 0 ? 'met' : 'NOT met'}`);
-    console.log(`Target GET list p99 <= 10 ms at ${TARGET_RATE}/s: ${listAt!.rps >= TARGET_RATE * 0.98 && listAt!.p99 <= 10 && listAt!.non2xx === 0 ? 'met' : 'NOT met'}`);
+    console.log(
+      `\nTarget POST ${TARGET_RATE}/s with p99 <= 25 ms: ${postAt!.rps >= TARGET_RATE * 0.98 && postAt!.p99 <= 25 && postAt!.non2xx === 0 ? 'met' : 'NOT met'}`,
+    );
+    console.log(
+      `Target GET list p99 <= 10 ms at ${TARGET_RATE}/s: ${listAt!.rps >= TARGET_RATE * 0.98 && listAt!.p99 <= 10 && listAt!.non2xx === 0 ? 'met' : 'NOT met'}`,
+    );
     console.log(`load average at end: ${loadavg()[0]!.toFixed(2)}`);
   } finally {
     // The worker first: the server deletes every key of the bench's prefix as it stops.

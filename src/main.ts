@@ -8,14 +8,9 @@ import { createServices } from './services/index.js';
 import type { Logger, MetricsRegistry } from './log/index.js';
 import { createMetricsRegistry } from './log/index.js';
 import {
+  createRepositories,
   KeyScheme,
-  RedisConversationRepository,
-  RedisEventRepository,
-  RedisLegRepository,
-  RedisMemberRepository,
-  RedisSessionRepository,
   RedisTicketRepository,
-  RedisUserRepository,
   createRedis,
   findExecutable,
   inspectRedisDurability,
@@ -110,7 +105,9 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
     await checkDurability(redis, options.strict, logger);
 
     const metrics = createMetricsRegistry();
-    const readiness: ReadinessCheck[] = [{ name: 'redis', check: async () => (await redis.ping()) === 'PONG' }];
+    const readiness: ReadinessCheck[] = [
+      { name: 'redis', check: async () => (await redis.ping()) === 'PONG' },
+    ];
 
     const keys = new KeyScheme(config.redis.prefix);
     const applications = toApplications(config);
@@ -144,18 +141,15 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
         maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds,
       });
       await verifier.ready();
-      const repositories = {
-        users: new RedisUserRepository(redis, keys),
-        conversations: new RedisConversationRepository(redis, keys),
-        members: new RedisMemberRepository(redis, keys),
-        legs: new RedisLegRepository(redis, keys),
-        sessions: new RedisSessionRepository(redis, keys),
-        events: new RedisEventRepository(redis, keys),
-      };
+      const repositories = createRepositories(redis, keys);
       const sip = await startSipService({ config, repositories, eventPort: producer, logger, metrics });
       parts.push({ name: 'sip', close: () => sip.close() });
       logger.info({ ports: sip.ports }, 'SIP listening');
-      const services = createServices({ repositories, eventPort: producer, hangup: (leg) => sip.hangupHook(leg) });
+      const services = createServices({
+        repositories,
+        eventPort: producer,
+        hangup: (leg) => sip.hangupHook(leg),
+      });
       const rateLimiter = new RateLimiter({
         ratePerSecond: config.http.rateLimit.perSecond,
         burst: config.http.rateLimit.burst,
@@ -164,7 +158,15 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
       const feed = createRealtimeFeed({ redisUrl, keys, logger });
       // Closed after the HTTP server (parts close in reverse), so that sockets are told before the feed goes.
       parts.push({ name: 'realtime-feed', close: () => feed.close() });
-      const appChannel = createAppChannel({ verifier, services, repositories, feed, tickets, rateLimiter, logger });
+      const appChannel = createAppChannel({
+        verifier,
+        services,
+        repositories,
+        feed,
+        tickets,
+        rateLimiter,
+        logger,
+      });
       const app = await createHttpServer({
         http: config.http,
         logger,
@@ -235,9 +237,14 @@ async function ensureRedis(options: StartOptions): Promise<{ url: string; embedd
     throw new StartupError(`no Redis answers at ${redis.url}. ${howTo}`);
   }
   if ((await findExecutable('redis-server', options.searchPath)) === null) {
-    throw new StartupError(`no Redis answers at ${redis.url}, and redis-server is not installed to run one. ${howTo}`);
+    throw new StartupError(
+      `no Redis answers at ${redis.url}, and redis-server is not installed to run one. ${howTo}`,
+    );
   }
-  options.logger.info({ dataDir: redis.dataDir }, 'no Redis answers at the default URL: starting an embedded redis-server');
+  options.logger.info(
+    { dataDir: redis.dataDir },
+    'no Redis answers at the default URL: starting an embedded redis-server',
+  );
   try {
     const embedded = await startEmbeddedRedis({
       dataDir: redis.dataDir,

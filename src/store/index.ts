@@ -3,8 +3,19 @@
  * connection factory.
  */
 export { KeyScheme } from './keys.js';
-export { createRedis, redisAnswers, type RedisClient, type RedisRole, type ConnectionOptions } from './connection.js';
-export { startEmbeddedRedis, findExecutable, type EmbeddedRedis, type EmbeddedRedisOptions } from './embedded.js';
+export {
+  createRedis,
+  redisAnswers,
+  type RedisClient,
+  type RedisRole,
+  type ConnectionOptions,
+} from './connection.js';
+export {
+  startEmbeddedRedis,
+  findExecutable,
+  type EmbeddedRedis,
+  type EmbeddedRedisOptions,
+} from './embedded.js';
 export { inspectRedisDurability, type RedisDurability } from './health.js';
 export {
   EventRecorder,
@@ -32,3 +43,4 @@ export {
 } from './cursor.js';
 export { paginate, zsetScan, type Scan, type Load, type Travel, type ScoreBounds } from './pagination.js';
 export { RedisTicketRepository } from './RedisTicketRepository.js';
+export { createRepositories, type RedisRepositories } from './repositories.js';

@@ -5,17 +5,15 @@ import { tokenGenerate } from '@vonage/jwt';
 import { conversationApi, createHttpServer } from '../../src/api/index.js';
 import { DEFAULT_CLIENT_ACL, RateLimiter, TokenVerifier } from '../../src/auth/index.js';
 import type { Application } from '../../src/domain/index.js';
-import { createEventProducer, startEventWorker, type EventProducer, type EventWorker } from '../../src/events/index.js';
+import {
+  createEventProducer,
+  startEventWorker,
+  type EventProducer,
+  type EventWorker,
+} from '../../src/events/index.js';
 import { createMetricsRegistry, silentLogger } from '../../src/log/index.js';
 import { createServices, type Repositories, type Services } from '../../src/services/index.js';
-import {
-  RedisConversationRepository,
-  RedisEventRepository,
-  RedisLegRepository,
-  RedisMemberRepository,
-  RedisSessionRepository,
-  RedisUserRepository,
-} from '../../src/store/index.js';
+import { createRepositories } from '../../src/store/index.js';
 import { TEST_REDIS_URL, testRedis } from '../support/redis.js';
 
 /** An application of the harness with its private key, to mint tokens. */
@@ -39,7 +37,11 @@ export interface Harness {
   /** A client token for user `name` of app `index`, with the default client ACL unless one is given. */
   clientToken(name: string, index?: 0 | 1, acl?: unknown): string;
   /** Sends a request to the API; JSON bodies are encoded. */
-  call(method: string, path: string, options?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Headers; text: string }>;
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: any; headers: Headers; text: string }>;
   close(): Promise<void>;
 }
 
@@ -67,25 +69,24 @@ function makeApp(): TestApp {
 }
 
 /** Starts the harness: two applications, real Redis under a fresh prefix, a listener on 127.0.0.1:0. */
-export async function startHarness(options: { rateLimit?: { perSecond: number; burst: number } } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { rateLimit?: { perSecond: number; burst: number } } = {},
+): Promise<Harness> {
   const redis = await testRedis();
   const apps: [TestApp, TestApp] = [makeApp(), makeApp()];
   const applications = apps.map((a) => a.application);
-  const producer: EventProducer = await createEventProducer({ redisUrl: TEST_REDIS_URL, keys: redis.keys, confirmPollMs: 200 });
+  const producer: EventProducer = await createEventProducer({
+    redisUrl: TEST_REDIS_URL,
+    keys: redis.keys,
+    confirmPollMs: 200,
+  });
   const worker: EventWorker = await startEventWorker({
     redisUrl: TEST_REDIS_URL,
     keys: redis.keys,
     applications,
     deliverWebhooks: false,
   });
-  const repos: Repositories = {
-    users: new RedisUserRepository(redis.redis, redis.keys),
-    conversations: new RedisConversationRepository(redis.redis, redis.keys),
-    members: new RedisMemberRepository(redis.redis, redis.keys),
-    legs: new RedisLegRepository(redis.redis, redis.keys),
-    sessions: new RedisSessionRepository(redis.redis, redis.keys),
-    events: new RedisEventRepository(redis.redis, redis.keys),
-  };
+  const repos: Repositories = createRepositories(redis.redis, redis.keys);
   const services = createServices({ repositories: repos, eventPort: producer });
   const verifier = new TokenVerifier(applications, { clockToleranceSeconds: 30, maxLifetimeSeconds: 86_400 });
   await verifier.ready();
@@ -96,7 +97,14 @@ export async function startHarness(options: { rateLimit?: { perSecond: number; b
     logger: silentLogger(),
     metrics: createMetricsRegistry(),
     readiness: [],
-    plugins: [conversationApi({ http, services, verifier, rateLimiter: new RateLimiter({ ratePerSecond: rateLimit.perSecond, burst: rateLimit.burst }) })],
+    plugins: [
+      conversationApi({
+        http,
+        services,
+        verifier,
+        rateLimiter: new RateLimiter({ ratePerSecond: rateLimit.perSecond, burst: rateLimit.burst }),
+      }),
+    ],
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
 
@@ -110,7 +118,10 @@ export async function startHarness(options: { rateLimit?: { perSecond: number; b
     redis,
     adminToken: (index = 0) => tokenGenerate(apps[index].application.id, apps[index].privateKeyPem),
     clientToken: (name, index = 0, acl = DEFAULT_CLIENT_ACL) =>
-      tokenGenerate(apps[index].application.id, apps[index].privateKeyPem, { subject: name, acl: acl as never }),
+      tokenGenerate(apps[index].application.id, apps[index].privateKeyPem, {
+        subject: name,
+        acl: acl as never,
+      }),
     call: async (method, path, callOptions = {}) => {
       const headers: Record<string, string> = { ...callOptions.headers };
       if (callOptions.token !== null && callOptions.token !== undefined) {
@@ -121,7 +132,11 @@ export async function startHarness(options: { rateLimit?: { perSecond: number; b
         headers['content-type'] ??= 'application/json';
         body = typeof callOptions.body === 'string' ? callOptions.body : JSON.stringify(callOptions.body);
       }
-      const response = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
       const text = await response.text();
       let json: unknown = null;
       try {

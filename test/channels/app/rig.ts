@@ -16,20 +16,20 @@ import {
 } from '../../../src/events/index.js';
 import { createMetricsRegistry, silentLogger } from '../../../src/log/index.js';
 import { createServices, type Repositories } from '../../../src/services/index.js';
-import {
-  RedisConversationRepository,
-  RedisEventRepository,
-  RedisLegRepository,
-  RedisMemberRepository,
-  RedisSessionRepository,
-  RedisTicketRepository,
-  RedisUserRepository,
-} from '../../../src/store/index.js';
+import { createRepositories, RedisTicketRepository } from '../../../src/store/index.js';
 import { TEST_REDIS_URL, testRedis } from '../../support/redis.js';
 
 /** Channel options a test may tune. */
 export type ChannelTuning = Partial<
-  Pick<AppChannelOptions, 'pingIntervalMs' | 'sessionTtlSeconds' | 'maxBufferedBytes' | 'closeGraceMs' | 'maxPayloadBytes' | 'maxSocketsPerUser'>
+  Pick<
+    AppChannelOptions,
+    | 'pingIntervalMs'
+    | 'sessionTtlSeconds'
+    | 'maxBufferedBytes'
+    | 'closeGraceMs'
+    | 'maxPayloadBytes'
+    | 'maxSocketsPerUser'
+  >
 >;
 
 /** One confab process of the rig: HTTP API, ticket route and App channel over the shared Redis. */
@@ -55,19 +55,37 @@ export interface TestSocket {
 /** Several confab nodes on one Redis prefix, two applications, one event worker. */
 export interface Rig {
   readonly nodes: RigNode[];
-  readonly apps: readonly [{ application: Application; privateKeyPem: string }, { application: Application; privateKeyPem: string }];
+  readonly apps: readonly [
+    { application: Application; privateKeyPem: string },
+    { application: Application; privateKeyPem: string },
+  ];
   readonly redis: Awaited<ReturnType<typeof testRedis>>;
   adminToken(index?: 0 | 1): string;
   clientToken(name: string, acl?: unknown, index?: 0 | 1): string;
   /** A client token of app 0 signed with app 1's key (a bad signature). */
   foreignKeyToken(name: string): string;
-  call(node: number, method: string, path: string, options?: { token?: string | null; body?: unknown }): Promise<{ status: number; json: any }>;
+  call(
+    node: number,
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown },
+  ): Promise<{ status: number; json: any }>;
   /** Opens a socket on `node`; `auth` is a bearer token, or `{ticket}`; resolves once open. */
-  connect(node: number, auth: string | { ticket: string }, query?: Record<string, string>): Promise<TestSocket>;
+  connect(
+    node: number,
+    auth: string | { ticket: string },
+    query?: Record<string, string>,
+  ): Promise<TestSocket>;
   /** Tries a socket that should be refused; resolves with the HTTP status and body of the refusal. */
-  refused(node: number, auth: string | { ticket: string } | null, query?: Record<string, string>): Promise<{ status: number; json: any }>;
+  refused(
+    node: number,
+    auth: string | { ticket: string } | null,
+    query?: Record<string, string>,
+  ): Promise<{ status: number; json: any }>;
   /** Creates users (by name), a conversation, and JOINED members; returns their ids. */
-  conversationWith(names: string[]): Promise<{ conversationId: string; users: Record<string, string>; members: Record<string, string> }>;
+  conversationWith(
+    names: string[],
+  ): Promise<{ conversationId: string; users: Record<string, string>; members: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -92,30 +110,44 @@ function makeApp(): { application: Application; privateKeyPem: string } {
 }
 
 /** Starts `nodeCount` nodes (each with its own producer, feed and channel) over one fresh Redis prefix. */
-export async function startRig(options: { nodes?: number; tuning?: ChannelTuning[]; ticketTtlSeconds?: number } = {}): Promise<Rig> {
+export async function startRig(
+  options: { nodes?: number; tuning?: ChannelTuning[]; ticketTtlSeconds?: number } = {},
+): Promise<Rig> {
   const redis = await testRedis();
   const apps = [makeApp(), makeApp()] as const;
   const applications = apps.map((a) => a.application);
-  const worker: EventWorker = await startEventWorker({ redisUrl: TEST_REDIS_URL, keys: redis.keys, applications, deliverWebhooks: false });
-  const repos: Repositories = {
-    users: new RedisUserRepository(redis.redis, redis.keys),
-    conversations: new RedisConversationRepository(redis.redis, redis.keys),
-    members: new RedisMemberRepository(redis.redis, redis.keys),
-    legs: new RedisLegRepository(redis.redis, redis.keys),
-    sessions: new RedisSessionRepository(redis.redis, redis.keys),
-    events: new RedisEventRepository(redis.redis, redis.keys),
-  };
+  const worker: EventWorker = await startEventWorker({
+    redisUrl: TEST_REDIS_URL,
+    keys: redis.keys,
+    applications,
+    deliverWebhooks: false,
+  });
+  const repos: Repositories = createRepositories(redis.redis, redis.keys);
   const tickets = new RedisTicketRepository(redis.redis, redis.keys);
   const verifier = new TokenVerifier(applications, { clockToleranceSeconds: 30, maxLifetimeSeconds: 86_400 });
   await verifier.ready();
   const closers: (() => Promise<void>)[] = [];
   const nodes: RigNode[] = [];
   for (let i = 0; i < (options.nodes ?? 1); i++) {
-    const producer: EventProducer = await createEventProducer({ redisUrl: TEST_REDIS_URL, keys: redis.keys, confirmPollMs: 200 });
-    const feed = createRealtimeFeed({ redisUrl: TEST_REDIS_URL, keys: redis.keys, connectionName: feedName(redis.prefix, i) });
+    const producer: EventProducer = await createEventProducer({
+      redisUrl: TEST_REDIS_URL,
+      keys: redis.keys,
+      confirmPollMs: 200,
+    });
+    const feed = createRealtimeFeed({
+      redisUrl: TEST_REDIS_URL,
+      keys: redis.keys,
+      connectionName: feedName(redis.prefix, i),
+    });
     const services = createServices({ repositories: repos, eventPort: producer });
     const rateLimiter = new RateLimiter({ ratePerSecond: 10_000, burst: 10_000 });
-    const http = { host: '127.0.0.1', port: 0, publicUrl: 'https://confab.test', bodyLimitBytes: 1_048_576, rateLimit: { perSecond: 10_000, burst: 10_000 } };
+    const http = {
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: 'https://confab.test',
+      bodyLimitBytes: 1_048_576,
+      rateLimit: { perSecond: 10_000, burst: 10_000 },
+    };
     const channel = createAppChannel({
       verifier,
       services,
@@ -132,7 +164,13 @@ export async function startRig(options: { nodes?: number; tuning?: ChannelTuning
       readiness: [],
       plugins: [
         conversationApi({ http, services, verifier, rateLimiter }),
-        realtimeTicketsApi({ verifier, tickets, publicUrl: http.publicUrl, rateLimiter, ...(options.ticketTtlSeconds === undefined ? {} : { ttlSeconds: options.ticketTtlSeconds }) }),
+        realtimeTicketsApi({
+          verifier,
+          tickets,
+          publicUrl: http.publicUrl,
+          rateLimiter,
+          ...(options.ticketTtlSeconds === undefined ? {} : { ttlSeconds: options.ticketTtlSeconds }),
+        }),
         channel.plugin,
       ],
     });
@@ -146,9 +184,13 @@ export async function startRig(options: { nodes?: number; tuning?: ChannelTuning
   }
   const sockets = new Set<WebSocket>();
 
-  const adminToken = (index: 0 | 1 = 0): string => tokenGenerate(apps[index].application.id, apps[index].privateKeyPem);
+  const adminToken = (index: 0 | 1 = 0): string =>
+    tokenGenerate(apps[index].application.id, apps[index].privateKeyPem);
   const clientToken = (name: string, acl: unknown = DEFAULT_CLIENT_ACL, index: 0 | 1 = 0): string =>
-    tokenGenerate(apps[index].application.id, apps[index].privateKeyPem, { subject: name, acl: acl as never });
+    tokenGenerate(apps[index].application.id, apps[index].privateKeyPem, {
+      subject: name,
+      acl: acl as never,
+    });
   const call: Rig['call'] = async (node, method, path, callOptions = {}) => {
     const headers: Record<string, string> = {};
     const token = callOptions.token === undefined ? adminToken() : callOptions.token;
@@ -160,12 +202,20 @@ export async function startRig(options: { nodes?: number; tuning?: ChannelTuning
       headers['content-type'] = 'application/json';
       body = JSON.stringify(callOptions.body);
     }
-    const response = await fetch(`${nodes[node]!.base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const response = await fetch(`${nodes[node]!.base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     const text = await response.text();
 
     return { status: response.status, json: text === '' ? null : JSON.parse(text) };
   };
-  const socketUrl = (node: number, auth: string | { ticket: string } | null, query: Record<string, string> = {}): { url: string; headers: Record<string, string> } => {
+  const socketUrl = (
+    node: number,
+    auth: string | { ticket: string } | null,
+    query: Record<string, string> = {},
+  ): { url: string; headers: Record<string, string> } => {
     const params = new URLSearchParams(query);
     const headers: Record<string, string> = {};
     if (typeof auth === 'string') {
@@ -184,7 +234,11 @@ export async function startRig(options: { nodes?: number; tuning?: ChannelTuning
     redis,
     adminToken,
     clientToken,
-    foreignKeyToken: (name) => tokenGenerate(apps[0].application.id, apps[1].privateKeyPem, { subject: name, acl: DEFAULT_CLIENT_ACL as never }),
+    foreignKeyToken: (name) =>
+      tokenGenerate(apps[0].application.id, apps[1].privateKeyPem, {
+        subject: name,
+        acl: DEFAULT_CLIENT_ACL as never,
+      }),
     call,
     connect: async (node, auth, query) => {
       const { url, headers } = socketUrl(node, auth, query);
@@ -210,7 +264,10 @@ export async function startRig(options: { nodes?: number; tuning?: ChannelTuning
       return {
         ws,
         frames,
-        eventIds: (conversationId) => frames.filter((f) => f.type === 'event' && f.conversation_id === conversationId).map((f) => f.event.id as number),
+        eventIds: (conversationId) =>
+          frames
+            .filter((f) => f.type === 'event' && f.conversation_id === conversationId)
+            .map((f) => f.event.id as number),
         waitFrame: (match, timeoutMs = 5000) => {
           const found = frames.find(match);
           if (found !== undefined) {
@@ -218,8 +275,22 @@ export async function startRig(options: { nodes?: number; tuning?: ChannelTuning
           }
 
           return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((f): unknown => f.type))}`)), timeoutMs);
-            waiters.push({ match, resolve: (frame) => { clearTimeout(timer); resolve(frame); } });
+            const timer = setTimeout(
+              () =>
+                reject(
+                  new Error(
+                    `no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((f): unknown => f.type))}`,
+                  ),
+                ),
+              timeoutMs,
+            );
+            waiters.push({
+              match,
+              resolve: (frame) => {
+                clearTimeout(timer);
+                resolve(frame);
+              },
+            });
           });
         },
         send: (frame) => ws.send(JSON.stringify(frame)),
@@ -291,7 +362,11 @@ export function feedName(prefix: string, node: number): string {
 }
 
 /** Polls until `check` holds; throws after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) {
