@@ -64,7 +64,9 @@ export async function startConfabProcess(options: { redisUrl?: string } = {}): P
   ].join('\n');
   writeFileSync(join(dir, 'confab.yaml'), yaml);
   const bin = new URL('../bin/confab.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'start', '--config', join(dir, 'confab.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'start', '--config', join(dir, 'confab.yaml')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = child.pid ?? 0;
   const base = `http://127.0.0.1:${httpPort}`;

@@ -41,7 +41,13 @@ const app: Application = {
 
 /** Child role: a recording worker. */
 async function runRecordingWorker(): Promise<void> {
-  const worker = await startEventWorker({ redisUrl, keys, applications: [app], concurrency: CONCURRENCY, deliverWebhooks: false });
+  const worker = await startEventWorker({
+    redisUrl,
+    keys,
+    applications: [app],
+    concurrency: CONCURRENCY,
+    deliverWebhooks: false,
+  });
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 }
@@ -51,7 +57,11 @@ async function runNoopWorker(): Promise<void> {
   const target = Number(option('jobs', '0'));
   const connection = createRedis({ url: redisUrl, role: 'blocking' });
   const latencies: number[] = [];
-  const worker = new Worker('noop', () => Promise.resolve(), { connection, prefix: keys.queuePrefix(), concurrency: CONCURRENCY });
+  const worker = new Worker('noop', () => Promise.resolve(), {
+    connection,
+    prefix: keys.queuePrefix(),
+    concurrency: CONCURRENCY,
+  });
   worker.on('completed', (job) => {
     // Enqueue to completion, on this machine's clock (millisecond resolution).
     latencies.push(Date.now() - job.timestamp);
@@ -66,10 +76,31 @@ async function runNoopWorker(): Promise<void> {
 }
 
 /** Spawns this file in a child role and resolves when it prints `ready`; `onLine` sees its later output. */
-async function child(childRole: string, extra: string[], onLine: (line: string) => void = () => undefined): Promise<() => Promise<void>> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--role', childRole, '--redis', redisUrl, '--prefix', prefix, '--concurrency', String(CONCURRENCY), ...extra], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function child(
+  childRole: string,
+  extra: string[],
+  onLine: (line: string) => void = () => undefined,
+): Promise<() => Promise<void>> {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      SELF,
+      '--role',
+      childRole,
+      '--redis',
+      redisUrl,
+      '--prefix',
+      prefix,
+      '--concurrency',
+      String(CONCURRENCY),
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     proc.stdout.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -91,7 +122,9 @@ async function child(childRole: string, extra: string[], onLine: (line: string) 
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /**
@@ -99,7 +132,10 @@ function percentile(sorted: number[], p: number): number {
  * `rate` jobs/s. Returns jobs/s from the first add to the last completion, and the worker's
  * enqueue-to-completion p50/p99 in ms.
  */
-async function noopBaseline(jobs: number, rate?: number): Promise<{ perSecond: number; p50: number; p99: number }> {
+async function noopBaseline(
+  jobs: number,
+  rate?: number,
+): Promise<{ perSecond: number; p50: number; p99: number }> {
   let done: (line: string) => void = () => undefined;
   const finished = new Promise<string>((resolve) => (done = resolve));
   const stop = await child('noop', ['--jobs', String(jobs)], (line) => line.startsWith('done') && done(line));
@@ -109,7 +145,13 @@ async function noopBaseline(jobs: number, rate?: number): Promise<{ perSecond: n
   const started = performance.now();
   if (rate === undefined) {
     for (let i = 0; i < jobs; i += 100) {
-      await queue.addBulk(Array.from({ length: Math.min(100, jobs - i) }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true } })));
+      await queue.addBulk(
+        Array.from({ length: Math.min(100, jobs - i) }, (_, k) => ({
+          name: 'noop',
+          data: { i: i + k },
+          opts: { removeOnComplete: true },
+        })),
+      );
     }
   } else {
     let sent = 0;
@@ -142,19 +184,33 @@ interface PhaseResult {
 }
 
 async function main(): Promise<void> {
-  console.log(`confab bench:events  redis=${redisUrl}  worker concurrency=${CONCURRENCY}  node ${process.version}`);
+  console.log(
+    `confab bench:events  redis=${redisUrl}  worker concurrency=${CONCURRENCY}  node ${process.version}`,
+  );
   // The machine is shared: the load average says how much of it the run had.
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const noop = (await noopBaseline(30_000)).perSecond;
   console.log(`BullMQ no-op job throughput: ${noop.toFixed(0)} jobs/s`);
   const noopLatency = await noopBaseline(8000, 2000);
-  console.log(`BullMQ no-op job at 2000 jobs/s: enqueue→completed p50 ${noopLatency.p50} ms, p99 ${noopLatency.p99} ms`);
+  console.log(
+    `BullMQ no-op job at 2000 jobs/s: enqueue→completed p50 ${noopLatency.p50} ms, p99 ${noopLatency.p99} ms`,
+  );
 
   // `--in-process` runs the worker inside this process, as `confab start` does; by default it has its own.
   const inProcess = args.includes('--in-process');
   let stopWorker: () => Promise<void>;
   if (inProcess) {
-    const worker = await startEventWorker({ redisUrl, keys, applications: [app], concurrency: CONCURRENCY, deliverWebhooks: false });
+    const worker = await startEventWorker({
+      redisUrl,
+      keys,
+      applications: [app],
+      concurrency: CONCURRENCY,
+      deliverWebhooks: false,
+    });
     stopWorker = () => worker.close();
   } else {
     stopWorker = await child('record', []);
@@ -167,9 +223,17 @@ async function main(): Promise<void> {
     const conversationId = conversations[next++ % conversations.length]!;
     const t0 = performance.now();
 
-    return producer.emit({ applicationId: app.id, conversationId, type: 'message', from: 'MEM-bench', body: { message_type: 'text', text: 'hello' } }).then(() => {
-      latencies.push(performance.now() - t0);
-    });
+    return producer
+      .emit({
+        applicationId: app.id,
+        conversationId,
+        type: 'message',
+        from: 'MEM-bench',
+        body: { message_type: 'text', text: 'hello' },
+      })
+      .then(() => {
+        latencies.push(performance.now() - t0);
+      });
   };
 
   // Warm up (JIT, script cache, connections).
@@ -239,7 +303,9 @@ async function main(): Promise<void> {
     pump();
   });
   const closedRate = total / ((performance.now() - started) / 1000);
-  console.log(`closed loop: ${closedRate.toFixed(0)} events/s sustained over ${total} events (${window} outstanding)`);
+  console.log(
+    `closed loop: ${closedRate.toFixed(0)} events/s sustained over ${total} events (${window} outstanding)`,
+  );
 
   await producer.close();
   await stopWorker();
@@ -256,13 +322,26 @@ async function main(): Promise<void> {
   }
   cleaner.disconnect();
 
-  const sustained = Math.max(closedRate, ...results.filter((r) => r.achieved >= r.target * 0.95 && r.p99 < 1000).map((r) => r.achieved));
+  const sustained = Math.max(
+    closedRate,
+    ...results.filter((r) => r.achieved >= r.target * 0.95 && r.p99 < 1000).map((r) => r.achieved),
+  );
   const at2000 = results.find((r) => r.target === 2000)!;
-  console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log('\nsummary');
-  console.log(`  sustained: ${sustained.toFixed(0)} events/s (target ≥ 8000: ${sustained >= 8000 ? 'met' : 'NOT met'})`);
-  console.log(`  vs BullMQ no-op ${noop.toFixed(0)} jobs/s: ${((sustained / noop) * 100).toFixed(0)} % (target ≥ 70 %: ${sustained >= 0.7 * noop ? 'met' : 'NOT met'})`);
-  console.log(`  p99 at 2000 ev/s: ${at2000.p99.toFixed(2)} ms (target ≤ 20 ms: ${at2000.p99 <= 20 ? 'met' : 'NOT met'})`);
+  console.log(
+    `  sustained: ${sustained.toFixed(0)} events/s (target ≥ 8000: ${sustained >= 8000 ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `  vs BullMQ no-op ${noop.toFixed(0)} jobs/s: ${((sustained / noop) * 100).toFixed(0)} % (target ≥ 70 %: ${sustained >= 0.7 * noop ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `  p99 at 2000 ev/s: ${at2000.p99.toFixed(2)} ms (target ≤ 20 ms: ${at2000.p99 <= 20 ? 'met' : 'NOT met'})`,
+  );
 }
 
 if (role === 'record') {

@@ -41,7 +41,11 @@ function sipp(args: string[], timeoutMs: number): Promise<SippOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'confab-bench-sipp-'));
 
   return new Promise((resolve, reject) => {
-    const child = spawn('sipp', [...args, '-nostdin', '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'sipp',
+      [...args, '-nostdin', '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -90,14 +94,26 @@ const confab: ConfabProcess | null = full ? await startConfabProcess() : null;
 const ua = full
   ? null
   : await SipUserAgent.start({
-  host: '127.0.0.1',
-  udpPort: 0,
-  tcpPort: null,
-  trunks: [{ name: 'bench', inbound: { allow: ['127.0.0.1/32'], digest: null }, outbound: null, limits: { maxCalls: 0, cps: 0 } }],
-});
+      host: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: null,
+      trunks: [
+        {
+          name: 'bench',
+          inbound: { allow: ['127.0.0.1/32'], digest: null },
+          outbound: null,
+          limits: { maxCalls: 0, cps: 0 },
+        },
+      ],
+    });
 ua?.on('invite', (call) => {
   try {
-    const { answer } = answerOffer(call.invite.body, { address: '127.0.0.1', port: 40000, sessionId: 1, version: 1 });
+    const { answer } = answerOffer(call.invite.body, {
+      address: '127.0.0.1',
+      port: 40000,
+      sessionId: 1,
+      version: 1,
+    });
     call.ringing();
     call.answer(answer);
   } catch (err) {
@@ -109,18 +125,45 @@ const target = `127.0.0.1:${port}`;
 // In full mode every call dials the configured number, so that it becomes a phone leg.
 const dialled = confab === null ? [] : ['-s', confab.number];
 /** CPU (µs) used so far by whichever process answers the calls. */
-const cpuNow = (): number => (confab === null ? process.cpuUsage().user + process.cpuUsage().system : confab.cpuMicros());
-const activeCalls = async (): Promise<number> => (confab === null ? (ua?.activeCalls ?? 0) : confab.activeCalls());
+const cpuNow = (): number =>
+  confab === null ? process.cpuUsage().user + process.cpuUsage().system : confab.cpuMicros();
+const activeCalls = async (): Promise<number> =>
+  confab === null ? (ua?.activeCalls ?? 0) : confab.activeCalls();
 process.stdout.write(
-  `confab SIP bench (${full ? 'full confab process: legs, events, RTP ports' : 'SIP stack alone'}): target ${target}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+  `confab SIP bench (${full ? 'full confab process: legs, events, RTP ports' : 'SIP stack alone'}): target ${target}, node ${process.version}, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}\n`,
 );
 
 let best = 0;
-process.stdout.write('\n| calls/s | calls | failed | p50 ms | p99 ms | CPU µs/call | passed |\n| --- | --- | --- | --- | --- | --- | --- |\n');
+process.stdout.write(
+  '\n| calls/s | calls | failed | p50 ms | p99 ms | CPU µs/call | passed |\n| --- | --- | --- | --- | --- | --- | --- |\n',
+);
 for (const rate of rates) {
   const calls = rate * stepSeconds;
   const cpu = cpuNow();
-  const outcome = await sipp(['-sn', 'uac', ...dialled, '-r', String(rate), '-m', String(calls), '-l', String(rate * 4), '-d', '100', '-i', '127.0.0.1', '-timeout', String(stepSeconds * 4), '-timeout_error', target], stepSeconds * 6000);
+  const outcome = await sipp(
+    [
+      '-sn',
+      'uac',
+      ...dialled,
+      '-r',
+      String(rate),
+      '-m',
+      String(calls),
+      '-l',
+      String(rate * 4),
+      '-d',
+      '100',
+      '-i',
+      '127.0.0.1',
+      '-timeout',
+      String(stepSeconds * 4),
+      '-timeout_error',
+      target,
+    ],
+    stepSeconds * 6000,
+  );
   const used = cpuNow() - cpu;
   const p50 = percentile(outcome.rtts, 50);
   const p99 = percentile(outcome.rtts, 99);
@@ -128,13 +171,17 @@ for (const rate of rates) {
   if (passed) {
     best = Math.max(best, rate);
   }
-  process.stdout.write(`| ${rate} | ${calls} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${(used / calls).toFixed(0)} | ${passed ? 'yes' : 'no'} |\n`);
+  process.stdout.write(
+    `| ${rate} | ${calls} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${(used / calls).toFixed(0)} | ${passed ? 'yes' : 'no'} |\n`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 process.stdout.write(`\nhighest passing rate: ${best} calls/s\n`);
 
 let held = 0;
-process.stdout.write(`\n| concurrent calls | completed | failed | peak active in confab | ${confab === null ? 'heap' : 'RSS'} MB at peak |\n| --- | --- | --- | --- | --- |\n`);
+process.stdout.write(
+  `\n| concurrent calls | completed | failed | peak active in confab | ${confab === null ? 'heap' : 'RSS'} MB at peak |\n| --- | --- | --- | --- | --- |\n`,
+);
 for (const n of concurrency) {
   let peak = 0;
   let heap = 0;
@@ -147,13 +194,38 @@ for (const n of concurrency) {
     });
   }, 250);
   const holdMs = Math.ceil((n / 500) * 1000) + 8000;
-  const outcome = await sipp(['-sn', 'uac', ...dialled, '-r', '500', '-m', String(n), '-l', String(n), '-d', String(holdMs), '-i', '127.0.0.1', '-max_socket', '60000', '-timeout', String(Math.ceil(holdMs / 1000) * 3), '-timeout_error', target], holdMs * 4);
+  const outcome = await sipp(
+    [
+      '-sn',
+      'uac',
+      ...dialled,
+      '-r',
+      '500',
+      '-m',
+      String(n),
+      '-l',
+      String(n),
+      '-d',
+      String(holdMs),
+      '-i',
+      '127.0.0.1',
+      '-max_socket',
+      '60000',
+      '-timeout',
+      String(Math.ceil(holdMs / 1000) * 3),
+      '-timeout_error',
+      target,
+    ],
+    holdMs * 4,
+  );
   clearInterval(sampler);
   const ok = outcome.code === 0 && outcome.failed === 0;
   if (ok) {
     held = Math.max(held, peak);
   }
-  process.stdout.write(`| ${n} | ${outcome.successful} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${peak} | ${heap.toFixed(0)} |\n`);
+  process.stdout.write(
+    `| ${n} | ${outcome.successful} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${peak} | ${heap.toFixed(0)} |\n`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 2000));
 }
 process.stdout.write(`\nmost concurrent signalling-only calls held with no failure: ${held}\n`);

@@ -33,7 +33,12 @@ function makeLogger(loaded: LoadedConfig, role: string): Logger {
 }
 
 /** Runs roles until SIGINT/SIGTERM, then drains and exits 0. */
-async function run(file: string | undefined, roles: { http: boolean; worker: boolean }, strict: boolean, role: string): Promise<void> {
+async function run(
+  file: string | undefined,
+  roles: { http: boolean; worker: boolean },
+  strict: boolean,
+  role: string,
+): Promise<void> {
   const loaded = loadOrExit(file);
   const logger = makeLogger(loaded, role);
   logger.info({ config: loaded.config.source, roles }, 'starting confab');
@@ -117,7 +122,10 @@ export function buildProgram(): Command {
     .option('--if-missing', 'do nothing when the key pair already exists')
     .option('--force', 'overwrite an existing key pair')
     .action(async (name: string, opts: { dir: string; ifMissing?: boolean; force?: boolean }) => {
-      const out = await keysGenerate(name, opts.dir, { ifMissing: opts.ifMissing === true, force: opts.force === true });
+      const out = await keysGenerate(name, opts.dir, {
+        ifMissing: opts.ifMissing === true,
+        force: opts.force === true,
+      });
       if (out.length > 0) {
         console.log(out);
       }
@@ -129,11 +137,15 @@ export function buildProgram(): Command {
     .requiredOption('--app <id|name>', 'the application, by id or name')
     .option('--sub <user>', 'a user name: makes a client token instead of an admin token')
     .option('--ttl <duration>', 'lifetime such as 90s, 15m, 2h (at most 24h)', '15m')
-    .addOption(new Option('--acl <preset>', 'ACL of a client token').choices(['client', 'none']).default('client'))
+    .addOption(
+      new Option('--acl <preset>', 'ACL of a client token').choices(['client', 'none']).default('client'),
+    )
     .addOption(configOption())
-    .action(async (opts: { app: string; sub?: string; ttl: string; acl: 'client' | 'none'; config?: string }) => {
-      console.log(await mintCommand(loadOrExit(opts.config).config, opts));
-    });
+    .action(
+      async (opts: { app: string; sub?: string; ttl: string; acl: 'client' | 'none'; config?: string }) => {
+        console.log(await mintCommand(loadOrExit(opts.config).config, opts));
+      },
+    );
 
   const webhooks = program.command('webhooks').description('webhook deliveries that exhausted their retries');
   webhooks
@@ -173,7 +185,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
-      const ok = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0;
+      const ok =
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0;
       process.exitCode = ok ? 0 : EXIT_USAGE;
 
       return;

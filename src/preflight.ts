@@ -16,7 +16,10 @@ export async function findBusyPorts(planned: readonly PlannedPort[]): Promise<st
 
   return results
     .filter((entry): entry is PlannedPort => entry !== null)
-    .map((e) => `${e.source}: ${e.transport.toUpperCase()} port ${e.port} on ${e.host} is already in use (or not permitted)`);
+    .map(
+      (e) =>
+        `${e.source}: ${e.transport.toUpperCase()} port ${e.port} on ${e.host} is already in use (or not permitted)`,
+    );
 }
 
 async function canBind(entry: PlannedPort): Promise<boolean> {
@@ -24,14 +27,18 @@ async function canBind(entry: PlannedPort): Promise<boolean> {
     if (entry.transport === 'tcp') {
       const server = createServer();
       server.once('error', () => resolve(false));
-      server.listen({ host: entry.host, port: entry.port, exclusive: true }, () => server.close(() => resolve(true)));
+      server.listen({ host: entry.host, port: entry.port, exclusive: true }, () =>
+        server.close(() => resolve(true)),
+      );
     } else {
       const socket = createSocket(entry.host.includes(':') ? 'udp6' : 'udp4');
       socket.once('error', () => {
         socket.close();
         resolve(false);
       });
-      socket.bind({ address: entry.host, port: entry.port, exclusive: true }, () => socket.close(() => resolve(true)));
+      socket.bind({ address: entry.host, port: entry.port, exclusive: true }, () =>
+        socket.close(() => resolve(true)),
+      );
     }
   });
 }

@@ -37,7 +37,10 @@ export interface ConversationApiOptions {
  * - the OpenAPI 3.1 document generated from the route schemas at `/openapi.json`, browsable at `/docs`.
  */
 export function conversationApi(options: ConversationApiOptions): (app: FastifyInstance) => Promise<void> {
-  const context: ApiContext = { services: options.services, publicUrl: options.http.publicUrl.replace(/\/+$/, '') };
+  const context: ApiContext = {
+    services: options.services,
+    publicUrl: options.http.publicUrl.replace(/\/+$/, ''),
+  };
   const rateLimiter =
     options.rateLimiter ??
     new RateLimiter({ ratePerSecond: options.http.rateLimit.perSecond, burst: options.http.rateLimit.burst });
@@ -49,7 +52,8 @@ export function conversationApi(options: ConversationApiOptions): (app: FastifyI
         info: {
           title: 'confab Conversation API',
           version: '1.0.0',
-          description: 'Wire-compatible with the Vonage Conversation API v1. Errors use the catalogue body (docs/errors.md).',
+          description:
+            'Wire-compatible with the Vonage Conversation API v1. Errors use the catalogue body (docs/errors.md).',
         },
         servers: [{ url: context.publicUrl }],
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },

@@ -1,4 +1,9 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyError,
+} from 'fastify';
 import type { HttpConfig } from '../config/index.js';
 import { ERRORS, isConfabError } from '../domain/index.js';
 import type { Logger, MetricsRegistry } from '../log/index.js';
@@ -41,7 +46,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
     done();
@@ -72,7 +82,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).type('application/json').send(problem('http:error:not-found', `No route for ${request.method} ${request.url}.`));
+    void reply
+      .code(404)
+      .type('application/json')
+      .send(problem('http:error:not-found', `No route for ${request.method} ${request.url}.`));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -98,7 +111,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         reason: issue.message ?? 'invalid',
       }));
 
-      return reply.code(400).type('application/json').send(problem('http:error:validation-fail', undefined, invalid));
+      return reply
+        .code(400)
+        .type('application/json')
+        .send(problem('http:error:validation-fail', undefined, invalid));
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return reply
@@ -108,7 +124,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     }
     request.log.error({ err: error }, 'unhandled error');
 
-    return reply.code(500).type('application/json').send(problem('system:error:internal-error', ERRORS['system:error:internal-error'].title));
+    return reply
+      .code(500)
+      .type('application/json')
+      .send(problem('system:error:internal-error', ERRORS['system:error:internal-error'].title));
   });
 
   // Plugins come after the handlers, so that their routes inherit the catalogue's error and 404 bodies.
@@ -125,7 +144,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
  */
 function fieldName(instancePath: string, missingProperty: unknown, context: string | undefined): string {
   const parameter = context === 'querystring' || context === 'params' || context === 'headers';
-  const parts = [...(parameter ? [] : [context ?? 'body']), ...instancePath.split('/').filter((part) => part !== '')];
+  const parts = [
+    ...(parameter ? [] : [context ?? 'body']),
+    ...instancePath.split('/').filter((part) => part !== ''),
+  ];
   if (typeof missingProperty === 'string') {
     parts.push(missingProperty);
   }

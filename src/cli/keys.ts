@@ -24,7 +24,10 @@ export async function keysGenerate(
     return '';
   }
   if (exists && !options.force) {
-    throw new CliExit(`confab: ${publicPath} or ${privatePath} already exists (use --force to replace them)`, 1);
+    throw new CliExit(
+      `confab: ${publicPath} or ${privatePath} already exists (use --force to replace them)`,
+      1,
+    );
   }
   const pair = await generateKeyPair();
   mkdirSync(dir, { recursive: true });

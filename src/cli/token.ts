@@ -24,11 +24,17 @@ export async function mintCommand(
     throw new CliExit(`confab: no application "${options.app}" in ${config.source} (known: ${known})`, 2);
   }
   if (app.privateKeyPem === null) {
-    throw new CliExit(`confab: application "${app.name}" has no private_key configured; tokens cannot be minted`, 2);
+    throw new CliExit(
+      `confab: application "${app.name}" has no private_key configured; tokens cannot be minted`,
+      2,
+    );
   }
   const ttl = parseDuration(options.ttl);
   if (ttl === null || ttl < 1 || ttl > 86400) {
-    throw new CliExit(`confab: --ttl "${options.ttl}" must be a duration between 1s and 24h (such as 15m)`, 2);
+    throw new CliExit(
+      `confab: --ttl "${options.ttl}" must be a duration between 1s and 24h (such as 15m)`,
+      2,
+    );
   }
 
   return mintToken({

@@ -59,7 +59,9 @@ export async function webhooksCommand(
 function table(letters: readonly DeadLetter[], title: string): string {
   const lines = [`${title}: ${letters.length}`];
   for (const letter of letters) {
-    lines.push(`  ${letter.id}  ${letter.failedAt}  attempts ${letter.attempts}  ${letter.url}  ${letter.lastError}`);
+    lines.push(
+      `  ${letter.id}  ${letter.failedAt}  attempts ${letter.attempts}  ${letter.url}  ${letter.lastError}`,
+    );
   }
 
   return lines.join('\n');

@@ -34,7 +34,11 @@ export function toConfig(
       isDefaultUrl,
     },
     sip: {
-      listen: (t.sip.listen as any[]).map((l) => ({ transport: l.transport, host: l.host ?? '0.0.0.0', port: l.port })),
+      listen: (t.sip.listen as any[]).map((l) => ({
+        transport: l.transport,
+        host: l.host ?? '0.0.0.0',
+        port: l.port,
+      })),
       publicHost: t.sip.public_host,
       timers: { t1Ms: t.sip.timers.t1_ms, t2Ms: t.sip.timers.t2_ms, t4Ms: t.sip.timers.t4_ms },
       userAgent: t.sip.user_agent,

@@ -19,7 +19,9 @@ export class ConfigError extends Error {
   readonly file: string;
 
   constructor(file: string, problems: readonly ConfigProblem[]) {
-    super(`${file}: ${problems.length} configuration problem(s)\n${problems.map(describeProblem).join('\n')}`);
+    super(
+      `${file}: ${problems.length} configuration problem(s)\n${problems.map(describeProblem).join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.file = file;
     this.problems = problems;
@@ -64,7 +66,11 @@ const OVERRIDES: readonly { name: string; path: ConfigPath; integer?: boolean }[
 ];
 
 /** The names of the environment variables confab reads, for `--help` texts. */
-export const ENV_VARIABLES: readonly string[] = ['CONFAB_CONFIG', 'CONFAB_SIP_PORT', ...OVERRIDES.map((o) => o.name)];
+export const ENV_VARIABLES: readonly string[] = [
+  'CONFAB_CONFIG',
+  'CONFAB_SIP_PORT',
+  ...OVERRIDES.map((o) => o.name),
+];
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(CONFIG_SCHEMA);
@@ -90,7 +96,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(file, [{ path: file, message: `cannot read the file (${(error as Error).message})` }]);
+    throw new ConfigError(file, [
+      { path: file, message: `cannot read the file (${(error as Error).message})` },
+    ]);
   }
 
   const counter = new LineCounter();
@@ -108,12 +116,18 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
   const problems: ConfigProblem[] = [];
   const at = (path: ConfigPath, message: string, keyOf?: string): void => {
-    problems.push({ path: formatPath(keyOf === undefined ? path : [...path, keyOf]), line: lineOf(doc, counter, path, keyOf), message });
+    problems.push({
+      path: formatPath(keyOf === undefined ? path : [...path, keyOf]),
+      line: lineOf(doc, counter, path, keyOf),
+      message,
+    });
   };
 
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(file, [{ path: '(top level)', line: 1, message: 'the file must hold a mapping of sections' }]);
+    throw new ConfigError(file, [
+      { path: '(top level)', line: 1, message: 'the file must hold a mapping of sections' },
+    ]);
   }
   const tree = substituteSecrets(raw as Record<string, unknown>, [], env, at);
   const envProblems = applyOverrides(tree, env);
@@ -134,9 +148,13 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (problems.length > 0) {
     throw new ConfigError(file, dedupe(problems));
   }
-  const isDefaultUrl = env.CONFAB_REDIS_URL === undefined && readIn(tree, ['redis', 'url']) === DEFAULT_REDIS_URL;
+  const isDefaultUrl =
+    env.CONFAB_REDIS_URL === undefined && readIn(tree, ['redis', 'url']) === DEFAULT_REDIS_URL;
 
-  return { config: deepFreeze(toConfig(tree, file, semantic.keys, isDefaultUrl, cwd)), warnings: semantic.warnings };
+  return {
+    config: deepFreeze(toConfig(tree, file, semantic.keys, isDefaultUrl, cwd)),
+    warnings: semantic.warnings,
+  };
 }
 
 /** Replaces `${NAME}` in every string with the environment variable's value; a missing one is a problem. */
@@ -163,7 +181,9 @@ function substituteSecrets(
       return value.map((item, index) => visit(item, [...here, index]));
     }
     if (typeof value === 'object' && value !== null) {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visit(item, [...here, key])]));
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, visit(item, [...here, key])]),
+      );
     }
 
     return value;
@@ -173,7 +193,10 @@ function substituteSecrets(
 }
 
 /** Writes environment overrides into the tree before validation; returns problems with their values. */
-function applyOverrides(tree: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): ConfigProblem[] {
+function applyOverrides(
+  tree: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const set = (path: ConfigPath, value: unknown): void => {
     let node = tree;
@@ -244,7 +267,10 @@ function explain(error: ErrorObject): { path: ConfigPath; keyOf?: string; messag
     case 'type':
       return { path, message: `must be of type ${String(params.type)}` };
     case 'enum':
-      return { path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path,
+        message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'pattern':
       return { path, message: `has an invalid format (expected to match ${String(params.pattern)})` };
     case 'anyOf':

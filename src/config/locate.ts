@@ -31,7 +31,12 @@ export function fromPointer(pointer: string): (string | number)[] {
  * `keyOf` names a key of the map at `path` (for unknown keys). Falls back to the nearest ancestor that
  * exists in the file (a default-filled value has no line of its own).
  */
-export function lineOf(doc: Document, counter: LineCounter, path: ConfigPath, keyOf?: string): number | undefined {
+export function lineOf(
+  doc: Document,
+  counter: LineCounter,
+  path: ConfigPath,
+  keyOf?: string,
+): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = doc.getIn(path.slice(0, depth), true);
     if (!isNode(node)) {

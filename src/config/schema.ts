@@ -13,7 +13,11 @@ const uuid = {
 } as const;
 
 /** An object that refuses unknown keys. */
-function strict(properties: Record<string, unknown>, required: string[] = [], extra: Record<string, unknown> = {}) {
+function strict(
+  properties: Record<string, unknown>,
+  required: string[] = [],
+  extra: Record<string, unknown> = {},
+) {
   return { type: 'object', additionalProperties: false, properties, required, ...extra } as const;
 }
 
@@ -24,7 +28,11 @@ export const CONFIG_SCHEMA = strict(
   {
     log: strict(
       {
-        level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        level: {
+          type: 'string',
+          enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          default: 'info',
+        },
         pretty: { anyOf: [{ type: 'boolean' }, { const: 'auto' }], default: 'auto' },
       },
       [],
@@ -62,7 +70,11 @@ export const CONFIG_SCHEMA = strict(
           type: 'array',
           minItems: 1,
           items: strict(
-            { transport: { type: 'string', enum: ['udp', 'tcp'] }, host: { ...str, default: '0.0.0.0' }, port },
+            {
+              transport: { type: 'string', enum: ['udp', 'tcp'] },
+              host: { ...str, default: '0.0.0.0' },
+              port,
+            },
             ['transport', 'port'],
           ),
           default: [
@@ -118,7 +130,9 @@ export const CONFIG_SCHEMA = strict(
       [],
       { default: {} },
     ),
-    shutdown: strict({ grace_period_ms: { type: 'integer', minimum: 0, default: 10000 } }, [], { default: {} }),
+    shutdown: strict({ grace_period_ms: { type: 'integer', minimum: 0, default: 10000 } }, [], {
+      default: {},
+    }),
     applications: {
       type: 'array',
       default: [],
@@ -167,7 +181,10 @@ export const CONFIG_SCHEMA = strict(
             {
               allow: { type: 'array', items: str, default: [] },
               digest: {
-                anyOf: [strict({ username: str, password: str, realm: str }, ['username', 'password', 'realm']), { type: 'null' }],
+                anyOf: [
+                  strict({ username: str, password: str, realm: str }, ['username', 'password', 'realm']),
+                  { type: 'null' },
+                ],
                 default: null,
               },
             },

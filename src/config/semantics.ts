@@ -42,9 +42,12 @@ const present = <T>(items: (T | null)[], each: (item: T, index: number) => void)
     }
   });
 };
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
-const hasStrings = (...names: string[]) => (item: unknown) =>
-  isObject(item) && names.every((name) => typeof item[name] === 'string');
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+const hasStrings =
+  (...names: string[]) =>
+  (item: unknown) =>
+    isObject(item) && names.every((name) => typeof item[name] === 'string');
 
 /**
  * Views a tree that may have failed the schema as a {@link RawTree}, keeping only entries whose fields
@@ -58,13 +61,19 @@ function tolerant(tree: Record<string, unknown>): RawTree {
   const num = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
 
   return {
-    applications: list<RawApp>(tree.applications, hasStrings('name', 'id', 'public_key', 'signature_secret')).map(
+    applications: list<RawApp>(
+      tree.applications,
+      hasStrings('name', 'id', 'public_key', 'signature_secret'),
+    ).map(
       (app) => app && { ...app, private_key: typeof app.private_key === 'string' ? app.private_key : null },
     ),
     numbers: list(tree.numbers, hasStrings('number', 'application')),
     trunks: list<{ name: string; inbound?: { allow?: unknown } }>(tree.trunks, hasStrings('name')).map(
       (trunk) =>
-        trunk && { name: trunk.name, inbound: { allow: list<string>(trunk.inbound?.allow, (item) => typeof item === 'string') } },
+        trunk && {
+          name: trunk.name,
+          inbound: { allow: list<string>(trunk.inbound?.allow, (item) => typeof item === 'string') },
+        },
     ),
     media: {
       rtp_port_min: num(media.rtp_port_min, 0),
@@ -86,10 +95,34 @@ export function checkSemantics(tree: Record<string, unknown>, cwd: string): Sema
   const problems: { path: ConfigPath; message: string }[] = [];
   const warnings: string[] = [];
 
-  unique(raw.applications.map((app) => app?.name ?? null), ['applications'], 'name', 'application name', problems);
-  unique(raw.applications.map((app) => app?.id.toLowerCase() ?? null), ['applications'], 'id', 'application id', problems);
-  unique(raw.numbers.map((n) => n?.number ?? null), ['numbers'], 'number', 'number', problems);
-  unique(raw.trunks.map((t) => t?.name ?? null), ['trunks'], 'name', 'trunk name', problems);
+  unique(
+    raw.applications.map((app) => app?.name ?? null),
+    ['applications'],
+    'name',
+    'application name',
+    problems,
+  );
+  unique(
+    raw.applications.map((app) => app?.id.toLowerCase() ?? null),
+    ['applications'],
+    'id',
+    'application id',
+    problems,
+  );
+  unique(
+    raw.numbers.map((n) => n?.number ?? null),
+    ['numbers'],
+    'number',
+    'number',
+    problems,
+  );
+  unique(
+    raw.trunks.map((t) => t?.name ?? null),
+    ['trunks'],
+    'name',
+    'trunk name',
+    problems,
+  );
   unique(
     raw.sip.listen.map((l) => (l === null ? null : `${l.transport} ${l.host}:${l.port}`)),
     ['sip', 'listen'],
@@ -198,7 +231,10 @@ function readKey(
   try {
     const key = kind === 'public' ? createPublicKey(pem) : createPrivateKey(pem);
     if (key.asymmetricKeyType !== 'rsa') {
-      problems.push({ path, message: `must be an RSA ${kind} key (RS256), not ${String(key.asymmetricKeyType)}` });
+      problems.push({
+        path,
+        message: `must be an RSA ${kind} key (RS256), not ${String(key.asymmetricKeyType)}`,
+      });
 
       return null;
     }

@@ -43,6 +43,14 @@ export type NewConversation = Partial<
 export type ConversationPatch = Partial<
   Pick<
     Conversation,
-    'name' | 'displayName' | 'imageUrl' | 'properties' | 'numbers' | 'callback' | 'state' | 'sequenceNumber' | 'destroyedAt'
+    | 'name'
+    | 'displayName'
+    | 'imageUrl'
+    | 'properties'
+    | 'numbers'
+    | 'callback'
+    | 'state'
+    | 'sequenceNumber'
+    | 'destroyedAt'
   >
 >;

@@ -76,7 +76,9 @@ export function isKnownEventType(type: string): boolean {
 
 /** Tells whether a client may post an event of this type (`message:*` and `custom:*` included). */
 export function isClientEventType(type: string): boolean {
-  return CLIENT_TYPES.has(type) || (type.startsWith('message:') && KNOWN.has(type)) || /^custom:.+/.test(type);
+  return (
+    CLIENT_TYPES.has(type) || (type.startsWith('message:') && KNOWN.has(type)) || /^custom:.+/.test(type)
+  );
 }
 
 /** An event as emitted, before it has an id: what services hand to the event pipeline. */

@@ -24,7 +24,14 @@ export const LEG_STATUSES = [
 export type LegStatus = (typeof LEG_STATUSES)[number];
 
 /** Statuses after which a leg carries no more media. */
-export const FINAL_LEG_STATUSES: readonly LegStatus[] = ['completed', 'failed', 'busy', 'timeout', 'cancelled', 'rejected'];
+export const FINAL_LEG_STATUSES: readonly LegStatus[] = [
+  'completed',
+  'failed',
+  'busy',
+  'timeout',
+  'cancelled',
+  'rejected',
+];
 
 /** One step of a leg's history. */
 export interface LegStatusChange {
@@ -58,4 +65,6 @@ export type NewLeg = Pick<Leg, 'conversationId' | 'type' | 'direction' | 'from' 
   Partial<Pick<Leg, 'id' | 'memberId' | 'status'>>;
 
 /** Fields that may change after creation. */
-export type LegPatch = Partial<Pick<Leg, 'conversationId' | 'memberId' | 'status' | 'statusHistory' | 'endedAt'>>;
+export type LegPatch = Partial<
+  Pick<Leg, 'conversationId' | 'memberId' | 'status' | 'statusHistory' | 'endedAt'>
+>;

@@ -24,7 +24,8 @@ export interface UserProperties {
 }
 
 /** Fields a client may give when it creates a user; everything but the name is optional. */
-export type NewUser = Pick<User, 'name'> & Partial<Pick<User, 'displayName' | 'imageUrl' | 'properties' | 'channels'>>;
+export type NewUser = Pick<User, 'name'> &
+  Partial<Pick<User, 'displayName' | 'imageUrl' | 'properties' | 'channels'>>;
 
 /** Fields a client may change. */
 export type UserPatch = Partial<Pick<User, 'name' | 'displayName' | 'imageUrl' | 'properties' | 'channels'>>;

@@ -19,14 +19,20 @@ export const ERRORS = {
   'system:error:unavailable': { status: 503, title: 'Service unavailable.' },
   'user:error:not-found': { status: 404, title: 'User does not exist, or you do not have access.' },
   'user:error:duplicate-name': { status: 409, title: 'User name already exists.' },
-  'conversation:error:not-found': { status: 404, title: 'Conversation does not exist, or you do not have access.' },
+  'conversation:error:not-found': {
+    status: 404,
+    title: 'Conversation does not exist, or you do not have access.',
+  },
   'conversation:error:duplicate-name': { status: 409, title: 'Conversation name already exists.' },
   'conversation:error:not-allowed': {
     status: 400,
     title: 'The conversation is INACTIVE. Only GET and DELETE actions are allowed.',
   },
   'conversation:error:member-already-joined': { status: 409, title: 'Member already joined.' },
-  'conversation:error:already-member': { status: 409, title: 'User is already a member of this conversation.' },
+  'conversation:error:already-member': {
+    status: 409,
+    title: 'User is already a member of this conversation.',
+  },
   'conversation:error:invalid-member-state': { status: 400, title: 'Invalid member state transition.' },
   'conversation:error:invalid-channel': { status: 400, title: 'Invalid channel.' },
   'member:error:not-found': { status: 404, title: 'Member does not exist, or you do not have access.' },
@@ -93,7 +99,11 @@ export interface ProblemBody {
 const DOCS = 'https://developer.nexmo.com/api/conversation#';
 
 /** Builds the error body of a catalogue code, as the HTTP API and the realtime socket send it. */
-export function problemBody(code: ErrorCode, detail?: string, invalidParameters: readonly InvalidParameter[] = []): ProblemBody {
+export function problemBody(
+  code: ErrorCode,
+  detail?: string,
+  invalidParameters: readonly InvalidParameter[] = [],
+): ProblemBody {
   const entry = ERRORS[code];
   const body: ProblemBody = {
     type: DOCS + code,

@@ -55,7 +55,12 @@ export interface MemberRepository {
   get(applicationId: string, conversationId: string, memberId: string): Promise<Member | null>;
   /** The member of that user in the conversation (the latest one), or null. */
   getByUser(applicationId: string, conversationId: string, userId: string): Promise<Member | null>;
-  update(applicationId: string, conversationId: string, memberId: string, patch: MemberPatch): Promise<Member>;
+  update(
+    applicationId: string,
+    conversationId: string,
+    memberId: string,
+    patch: MemberPatch,
+  ): Promise<Member>;
   /** Members of a conversation by creation time. */
   list(applicationId: string, conversationId: string, page: PageRequest): Promise<Page<Member>>;
   /** The conversations a user has a member in, each with that member, optionally filtered by member state. */

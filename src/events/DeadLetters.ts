@@ -20,7 +20,11 @@ export interface DeadLetter {
 }
 
 /** Stores a dead letter (replacing an older one of the same event). */
-export async function recordDeadLetter(redis: RedisClient, keys: KeyScheme, letter: DeadLetter): Promise<void> {
+export async function recordDeadLetter(
+  redis: RedisClient,
+  keys: KeyScheme,
+  letter: DeadLetter,
+): Promise<void> {
   await redis.hset(keys.webhookDeadLetters(letter.applicationId), letter.id, JSON.stringify(letter));
 }
 
@@ -80,25 +84,39 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
   const metrics = options.metrics === undefined ? undefined : new EventMetrics(options.metrics);
   const result: ReplayResult = { delivered: [], failed: [] };
   for (const application of options.applications) {
-    const letters = (await listDeadLetters({ ...options, applicationIds: [application.id], limit: Number.MAX_SAFE_INTEGER }))
+    const letters = (
+      await listDeadLetters({ ...options, applicationIds: [application.id], limit: Number.MAX_SAFE_INTEGER })
+    )
       .filter((letter) => wanted === null || wanted.has(letter.id))
       .sort((a, b) => a.conversationId.localeCompare(b.conversationId) || a.eventId - b.eventId);
     const deadKey = options.keys.webhookDeadLetters(application.id);
     for (const letter of letters) {
-      const stored = await options.redis.hget(options.keys.conversationEvents(application.id, letter.conversationId), String(letter.eventId));
+      const stored = await options.redis.hget(
+        options.keys.conversationEvents(application.id, letter.conversationId),
+        String(letter.eventId),
+      );
       if (stored === null) {
         await options.redis.hdel(deadKey, letter.id);
         continue;
       }
       metrics?.webhookAttempts.inc({ application: application.id });
-      const outcome = await deliverOnce(application, webhookBody(stored, options.publicUrl), options.timeoutMs ?? 5000);
+      const outcome = await deliverOnce(
+        application,
+        webhookBody(stored, options.publicUrl),
+        options.timeoutMs ?? 5000,
+      );
       if (outcome.ok) {
         metrics?.webhookSuccesses.inc({ application: application.id });
         await options.redis.hdel(deadKey, letter.id);
         result.delivered.push(letter);
       } else {
         metrics?.webhookFailures.inc({ application: application.id });
-        const again: DeadLetter = { ...letter, attempts: letter.attempts + 1, lastError: outcome.error, url: application.rtcEventUrl ?? letter.url };
+        const again: DeadLetter = {
+          ...letter,
+          attempts: letter.attempts + 1,
+          lastError: outcome.error,
+          url: application.rtcEventUrl ?? letter.url,
+        };
         await recordDeadLetter(options.redis, options.keys, again);
         result.failed.push(again);
       }

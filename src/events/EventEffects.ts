@@ -25,7 +25,11 @@ export function effectOf(type: string, from: string | null, body: Record<string,
       return { kind: 'none' };
     }
     const reason = body.reason;
-    if (type === 'member:left' && isObject(reason) && (typeof reason.code === 'string' || typeof reason.code === 'number')) {
+    if (
+      type === 'member:left' &&
+      isObject(reason) &&
+      (typeof reason.code === 'string' || typeof reason.code === 'number')
+    ) {
       const text = typeof reason.text === 'string' ? reason.text : '';
 
       return { kind: 'member', memberId, ...change, reason: { code: String(reason.code), text } };

@@ -25,7 +25,8 @@ export class EventMetrics {
   constructor(registry?: MetricsRegistry) {
     const registers: Registry[] = registry === undefined ? [] : [registry];
     const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
-      (registry?.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers });
+      (registry?.getSingleMetric(name) as Counter<L> | undefined) ??
+      new Counter({ name, help, labelNames, registers });
     const histogram = (name: string, help: string): Histogram =>
       (registry?.getSingleMetric(name) as Histogram | undefined) ??
       new Histogram({
@@ -35,15 +36,26 @@ export class EventMetrics {
         buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       });
     this.accepted = counter('confab_events_accepted_total', 'Events handed to the event pipeline.', ['type']);
-    this.recorded = counter('confab_events_recorded_total', 'Events recorded into their conversation.', ['type']);
-    this.emitToRecorded = histogram('confab_events_emit_to_recorded_seconds', 'From emit to confirmed recording.');
+    this.recorded = counter('confab_events_recorded_total', 'Events recorded into their conversation.', [
+      'type',
+    ]);
+    this.emitToRecorded = histogram(
+      'confab_events_emit_to_recorded_seconds',
+      'From emit to confirmed recording.',
+    );
     this.enqueueToRecorded = histogram(
       'confab_events_enqueue_to_recorded_seconds',
       'From a recording job being queued to its events being recorded.',
     );
-    this.webhookAttempts = counter('confab_webhook_attempts_total', 'Webhook delivery attempts.', ['application']);
-    this.webhookSuccesses = counter('confab_webhook_successes_total', 'Webhook deliveries answered 2xx.', ['application']);
-    this.webhookFailures = counter('confab_webhook_failures_total', 'Webhook attempts that failed.', ['application']);
+    this.webhookAttempts = counter('confab_webhook_attempts_total', 'Webhook delivery attempts.', [
+      'application',
+    ]);
+    this.webhookSuccesses = counter('confab_webhook_successes_total', 'Webhook deliveries answered 2xx.', [
+      'application',
+    ]);
+    this.webhookFailures = counter('confab_webhook_failures_total', 'Webhook attempts that failed.', [
+      'application',
+    ]);
     this.webhookDeadLetters = counter(
       'confab_webhook_dead_letters_total',
       'Webhook deliveries that exhausted their retries.',
@@ -66,11 +78,13 @@ export class EventMetrics {
     // Both gauges are filled from one read per scrape.
     const snapshot = (): Promise<{ counts: Record<string, number>; oldestWaitingAgeSeconds: number }> => {
       // A failed read (Redis away, the queue closed) leaves the gauges as they were instead of failing the scrape.
-      last ??= read().catch(() => ({ counts: {}, oldestWaitingAgeSeconds: 0 })).finally(() => {
-        setTimeout(() => {
-          last = null;
-        }, 100).unref();
-      });
+      last ??= read()
+        .catch(() => ({ counts: {}, oldestWaitingAgeSeconds: 0 }))
+        .finally(() => {
+          setTimeout(() => {
+            last = null;
+          }, 100).unref();
+        });
 
       return last;
     };
@@ -98,7 +112,9 @@ export class EventMetrics {
 }
 
 /** Reads the depth (by state) and the age of the oldest waiting job of a queue. */
-export async function readQueueSnapshot(queue: Queue): Promise<{ counts: Record<string, number>; oldestWaitingAgeSeconds: number }> {
+export async function readQueueSnapshot(
+  queue: Queue,
+): Promise<{ counts: Record<string, number>; oldestWaitingAgeSeconds: number }> {
   const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'failed');
   const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
   const age = oldest === undefined ? 0 : Math.max(Date.now() - oldest.timestamp, 0) / 1000;

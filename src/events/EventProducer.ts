@@ -82,10 +82,21 @@ export class EventProducer implements EventPort {
     this.#confirmTimeoutMs = positive('confirmTimeoutMs', options.confirmTimeoutMs ?? 60_000);
     this.#confirmPollMs = positive('confirmPollMs', options.confirmPollMs ?? 1000);
     this.#client = createRedis({ url: options.redisUrl, role: 'producer', name: 'confab-producer' });
-    this.#subscriber = createRedis({ url: options.redisUrl, role: 'subscriber', name: 'confab-producer-sub' });
-    this.#client.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'producer connection error'));
-    this.#subscriber.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'confirmation connection error'));
-    this.#queue = new Queue<RecordJobData>(RECORD_QUEUE, { connection: this.#client, prefix: this.#keys.queuePrefix() });
+    this.#subscriber = createRedis({
+      url: options.redisUrl,
+      role: 'subscriber',
+      name: 'confab-producer-sub',
+    });
+    this.#client.on('error', (error: Error) =>
+      this.#log.warn({ err: error.message }, 'producer connection error'),
+    );
+    this.#subscriber.on('error', (error: Error) =>
+      this.#log.warn({ err: error.message }, 'confirmation connection error'),
+    );
+    this.#queue = new Queue<RecordJobData>(RECORD_QUEUE, {
+      connection: this.#client,
+      prefix: this.#keys.queuePrefix(),
+    });
     this.#queue.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'queue error'));
     EventMetrics.registerQueueGauges(options.metrics, () => readQueueSnapshot(this.#queue));
   }
@@ -119,11 +130,23 @@ export class EventProducer implements EventPort {
       const name = `${event.applicationId}\n${event.conversationId}`;
       let lane = this.#lanes.get(name);
       if (lane === undefined) {
-        lane = { applicationId: event.applicationId, conversationId: event.conversationId, name, pending: [], inFlight: false };
+        lane = {
+          applicationId: event.applicationId,
+          conversationId: event.conversationId,
+          name,
+          pending: [],
+          inFlight: false,
+        };
         this.#lanes.set(name, lane);
       }
       this.#counter += 1;
-      lane.pending.push({ event, key: `${this.#id}.${this.#counter.toString(36)}`, startedAt: performance.now(), resolve, reject });
+      lane.pending.push({
+        event,
+        key: `${this.#id}.${this.#counter.toString(36)}`,
+        startedAt: performance.now(),
+        resolve,
+        reject,
+      });
       if (!lane.inFlight) {
         this.#ready.add(lane);
         this.#scheduleFlush();
@@ -180,7 +203,14 @@ export class EventProducer implements EventPort {
       let current: InFlightJob | null = null;
       for (const lane of lanes) {
         if (current === null || current.entries.length >= this.#maxBatch) {
-          current = { jobId: `r-${this.#id}-${(this.#counter++).toString(36)}`, applicationId, entries: [], lanes: [], sentAt: Date.now(), added: false };
+          current = {
+            jobId: `r-${this.#id}-${(this.#counter++).toString(36)}`,
+            applicationId,
+            entries: [],
+            lanes: [],
+            sentAt: Date.now(),
+            added: false,
+          };
           jobs.push(current);
         }
         const take = lane.pending.splice(0, this.#maxBatch - current.entries.length);
@@ -246,7 +276,13 @@ export class EventProducer implements EventPort {
     }
     const job = typeof parsed.j === 'string' ? this.#inFlight.get(parsed.j) : undefined;
     if (job !== undefined && Array.isArray(parsed.r) && parsed.r.length === job.entries.length) {
-      this.#settle(job, (parsed.r as ConfirmRow[]).map(([id, timestamp]) => ({ id: Number(id), timestamp: String(timestamp) })));
+      this.#settle(
+        job,
+        (parsed.r as ConfirmRow[]).map(([id, timestamp]) => ({
+          id: Number(id),
+          timestamp: String(timestamp),
+        })),
+      );
     }
   }
 
@@ -303,7 +339,10 @@ export class EventProducer implements EventPort {
       for (const job of [...this.#inFlight.values()]) {
         if (now - job.sentAt > this.#confirmTimeoutMs) {
           this.#inFlight.delete(job.jobId);
-          const error = new EventNotConfirmedError(job.entries[0]?.event.conversationId ?? '', 'confirmation timed out');
+          const error = new EventNotConfirmedError(
+            job.entries[0]?.event.conversationId ?? '',
+            'confirmation timed out',
+          );
           job.entries.forEach((entry) => entry.reject(error));
           this.#release(job);
         } else if (job.added && (all || now - job.sentAt > this.#confirmPollMs)) {
@@ -324,13 +363,17 @@ export class EventProducer implements EventPort {
   async #lookUp(job: InFlightJob): Promise<{ id: number; timestamp: string }[] | null> {
     const app = job.applicationId;
     const ids = await Promise.all(
-      job.entries.map((entry) => this.#client.hget(this.#keys.conversationEventKeys(app, entry.event.conversationId), entry.key)),
+      job.entries.map((entry) =>
+        this.#client.hget(this.#keys.conversationEventKeys(app, entry.event.conversationId), entry.key),
+      ),
     );
     if (ids.some((id) => id === null)) {
       return null;
     }
     const stored = await Promise.all(
-      job.entries.map((entry, index) => this.#client.hget(this.#keys.conversationEvents(app, entry.event.conversationId), ids[index]!)),
+      job.entries.map((entry, index) =>
+        this.#client.hget(this.#keys.conversationEvents(app, entry.event.conversationId), ids[index]!),
+      ),
     );
 
     return stored.map((json, index) => {

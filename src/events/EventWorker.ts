@@ -45,8 +45,12 @@ export class EventWorker {
     // The command connection waits through a Redis restart instead of failing the job.
     this.#client = createRedis({ url: options.redisUrl, role: 'blocking', name: 'confab-recorder' });
     this.#workerConnection = createRedis({ url: options.redisUrl, role: 'blocking', name: 'confab-worker' });
-    this.#client.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'recorder connection error'));
-    this.#workerConnection.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'worker connection error'));
+    this.#client.on('error', (error: Error) =>
+      this.#log.warn({ err: error.message }, 'recorder connection error'),
+    );
+    this.#workerConnection.on('error', (error: Error) =>
+      this.#log.warn({ err: error.message }, 'worker connection error'),
+    );
     this.#recorder = new EventRecorder(this.#client, this.#keys);
     const hooks = options.webhooks ?? {};
     this.#dispatcher = new WebhookDispatcher({
@@ -66,7 +70,10 @@ export class EventWorker {
       stalledIntervalMs: options.stalledIntervalMs ?? 5000,
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
     });
-    this.#queue = new Queue<RecordJobData>(RECORD_QUEUE, { connection: this.#client, prefix: this.#keys.queuePrefix() });
+    this.#queue = new Queue<RecordJobData>(RECORD_QUEUE, {
+      connection: this.#client,
+      prefix: this.#keys.queuePrefix(),
+    });
     this.#queue.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'queue error'));
   }
 
@@ -90,7 +97,10 @@ export class EventWorker {
     });
     worker.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'worker error'));
     worker.on('failed', (job, error: Error) =>
-      this.#log.error({ err: error.message, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'recording job failed'),
+      this.#log.error(
+        { err: error.message, jobId: job?.id, attemptsMade: job?.attemptsMade },
+        'recording job failed',
+      ),
     );
     this.#worker = worker;
     await worker.waitUntilReady();

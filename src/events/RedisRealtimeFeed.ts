@@ -38,8 +38,14 @@ class RedisRealtimeFeed implements RealtimeFeed {
   constructor(options: RealtimeFeedOptions) {
     this.#keys = options.keys;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'realtime-feed' });
-    this.#client = createRedis({ url: options.redisUrl, role: 'subscriber', name: options.connectionName ?? 'confab-realtime-feed' });
-    this.#client.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'realtime feed connection error'));
+    this.#client = createRedis({
+      url: options.redisUrl,
+      role: 'subscriber',
+      name: options.connectionName ?? 'confab-realtime-feed',
+    });
+    this.#client.on('error', (error: Error) =>
+      this.#log.warn({ err: error.message }, 'realtime feed connection error'),
+    );
     this.#client.on('message', (channel: string, message: string) => this.#deliver(channel, message));
     this.#client.on('ready', () => {
       this.#readyCount += 1;
@@ -51,7 +57,8 @@ class RedisRealtimeFeed implements RealtimeFeed {
         const resubscribed = channels.length === 0 ? Promise.resolve(0) : this.#client.subscribe(...channels);
         resubscribed.then(
           () => this.#resync(),
-          (error: unknown) => this.#log.warn({ err: (error as Error).message }, 'realtime feed could not resubscribe'),
+          (error: unknown) =>
+            this.#log.warn({ err: (error as Error).message }, 'realtime feed could not resubscribe'),
         );
       }
     });

@@ -29,7 +29,9 @@ export function webhookBody(storedJson: string, publicUrl?: string): string {
   };
   if (publicUrl !== undefined) {
     const base = publicUrl.replace(/\/+$/, '');
-    payload._links = { self: { href: `${base}/v1/conversations/${event.conversationId}/events/${event.id}` } };
+    payload._links = {
+      self: { href: `${base}/v1/conversations/${event.conversationId}/events/${event.id}` },
+    };
   }
 
   return JSON.stringify(payload);
@@ -40,7 +42,12 @@ export function webhookBody(storedJson: string, publicUrl?: string): string {
  * success; anything else (another status, a refused connection, the timeout) is a failed attempt.
  * `abort` cuts the attempt short (a closing worker). Confab always POSTs JSON: a GET cannot carry the event, so `rtcEventMethod` is not consulted.
  */
-export async function deliverOnce(application: Application, body: string, timeoutMs: number, abort?: AbortSignal): Promise<DeliveryOutcome> {
+export async function deliverOnce(
+  application: Application,
+  body: string,
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<DeliveryOutcome> {
   if (application.rtcEventUrl === null) {
     return { ok: false, error: 'the application has no rtc event url' };
   }
@@ -48,9 +55,16 @@ export async function deliverOnce(application: Application, body: string, timeou
     const token = await signWebhook(application.signatureSecret, application.id, body);
     const response = await fetch(application.rtcEventUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'user-agent': 'confab-webhooks' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'user-agent': 'confab-webhooks',
+      },
       body,
-      signal: abort === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), abort]),
+      signal:
+        abort === undefined
+          ? AbortSignal.timeout(timeoutMs)
+          : AbortSignal.any([AbortSignal.timeout(timeoutMs), abort]),
     });
     // Drain the answer so that the connection can be reused.
     await response.arrayBuffer().catch(() => undefined);

@@ -89,7 +89,11 @@ export class WebhookDispatcher {
   /** Starts one delivery worker per application that has a webhook URL. */
   async startDelivery(): Promise<void> {
     for (const application of this.#apps.values()) {
-      const connection = createRedis({ url: this.#options.redisUrl, role: 'blocking', name: 'confab-webhooks' });
+      const connection = createRedis({
+        url: this.#options.redisUrl,
+        role: 'blocking',
+        name: 'confab-webhooks',
+      });
       this.#connections.push(connection);
       const worker = new Worker<WebhookJobData>(
         webhookQueueName(application.id),
@@ -104,7 +108,9 @@ export class WebhookDispatcher {
           autorun: true,
         },
       );
-      worker.on('error', (error: Error) => this.#options.logger.warn({ err: error.message }, 'webhook worker error'));
+      worker.on('error', (error: Error) =>
+        this.#options.logger.warn({ err: error.message }, 'webhook worker error'),
+      );
       this.#workers.push(worker);
       await worker.waitUntilReady();
     }
@@ -130,7 +136,9 @@ export class WebhookDispatcher {
         connection: this.#options.client,
         prefix: this.#options.keys.queuePrefix(),
       });
-      queue.on('error', (error: Error) => this.#options.logger.warn({ err: error.message }, 'webhook queue error'));
+      queue.on('error', (error: Error) =>
+        this.#options.logger.warn({ err: error.message }, 'webhook queue error'),
+      );
       this.#queues.set(applicationId, queue);
     }
 
@@ -138,7 +146,11 @@ export class WebhookDispatcher {
   }
 
   /** Delivers everything of one conversation beyond its cursor, in order. */
-  async #deliver(application: Application, job: Job<WebhookJobData>, token: string | undefined): Promise<void> {
+  async #deliver(
+    application: Application,
+    job: Job<WebhookJobData>,
+    token: string | undefined,
+  ): Promise<void> {
     const { client, keys, metrics, retry, logger } = this.#options;
     const app = application.id;
     const conversationId = job.data.conversationId;
@@ -161,7 +173,12 @@ export class WebhookDispatcher {
         continue;
       }
       metrics.webhookAttempts.inc(labels);
-      const outcome = await deliverOnce(application, webhookBody(stored, this.#options.publicUrl), retry.timeoutMs, this.#closing.signal);
+      const outcome = await deliverOnce(
+        application,
+        webhookBody(stored, this.#options.publicUrl),
+        retry.timeoutMs,
+        this.#closing.signal,
+      );
       if (this.#closed) {
         throw new Error('the webhook worker is closing');
       }

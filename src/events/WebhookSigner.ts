@@ -40,14 +40,21 @@ export async function signWebhook(secret: string, applicationId: string, body: s
  * under `secret`, the expiry (60 s of clock tolerance) and that `payload_hash` matches the raw body bytes.
  * Returns the claims; throws {@link WebhookSignatureError} on any mismatch.
  */
-export async function verifyWebhook(secret: string, authorization: string | undefined, body: string | Uint8Array): Promise<WebhookClaims> {
+export async function verifyWebhook(
+  secret: string,
+  authorization: string | undefined,
+  body: string | Uint8Array,
+): Promise<WebhookClaims> {
   const token = (authorization ?? '').replace(/^Bearer\s+/i, '');
   if (token === '') {
     throw new WebhookSignatureError('webhook has no Authorization token');
   }
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: ['HS256'], clockTolerance: 60 }));
+    ({ payload } = await jwtVerify(token, encoder.encode(secret), {
+      algorithms: ['HS256'],
+      clockTolerance: 60,
+    }));
   } catch (error) {
     const reason = error instanceof joseErrors.JOSEError ? error.code : 'invalid token';
     throw new WebhookSignatureError(`webhook token rejected [reason:${reason}]`);

@@ -38,7 +38,11 @@ export function createLogger(options: LogOptions = {}): Logger {
       formatters: {},
       transport: {
         target: 'pino-pretty',
-        options: { destination: options.destination ?? 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        options: {
+          destination: options.destination ?? 1,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+        },
       },
     });
   }

@@ -61,7 +61,9 @@ export class Access {
       return { conversation, self: null, user: null };
     }
     const self =
-      user === null ? null : await this.#repos.members.getByUser(caller.applicationId, conversationId, user.id);
+      user === null
+        ? null
+        : await this.#repos.members.getByUser(caller.applicationId, conversationId, user.id);
     if (self === null || self.state === 'LEFT') {
       throw conversationNotFound(conversationId);
     }
@@ -82,5 +84,8 @@ export class Access {
 
 /** The error of a conversation that is missing or out of the caller's reach (the same on purpose). */
 export function conversationNotFound(id: string): ConfabError {
-  return new ConfabError('conversation:error:not-found', `Conversation does not exist, or you do not have access [id:${id}].`);
+  return new ConfabError(
+    'conversation:error:not-found',
+    `Conversation does not exist, or you do not have access [id:${id}].`,
+  );
 }

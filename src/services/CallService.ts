@@ -1,4 +1,13 @@
-import type { ChannelEndpoint, Conversation, EventPort, Leg, LegStatus, Member, MemberChannel, LegType } from '../domain/index.js';
+import type {
+  ChannelEndpoint,
+  Conversation,
+  EventPort,
+  Leg,
+  LegStatus,
+  Member,
+  MemberChannel,
+  LegType,
+} from '../domain/index.js';
 import type { Repositories } from './ServiceTypes.js';
 
 /** What a new call is started with. */
@@ -46,7 +55,10 @@ export class CallService {
   readonly #events: EventPort;
 
   /** @param repositories - users, conversations, members, legs; @param eventPort - the pipeline */
-  constructor(repositories: Pick<Repositories, 'users' | 'conversations' | 'members' | 'legs'>, eventPort: EventPort) {
+  constructor(
+    repositories: Pick<Repositories, 'users' | 'conversations' | 'members' | 'legs'>,
+    eventPort: EventPort,
+  ) {
     this.#repos = repositories;
     this.#events = eventPort;
   }
@@ -54,7 +66,9 @@ export class CallService {
   /** Creates the conversation, the user (when new), the leg and the member, and records `started`. */
   async start(call: StartCall): Promise<CallRecords> {
     const { applicationId } = call;
-    const user = (await this.#repos.users.getByName(applicationId, call.userName)) ?? (await this.#createUser(applicationId, call.userName));
+    const user =
+      (await this.#repos.users.getByName(applicationId, call.userName)) ??
+      (await this.#createUser(applicationId, call.userName));
     const conversation = await this.#repos.conversations.create(applicationId, {});
     const leg = await this.#repos.legs.create(applicationId, {
       conversationId: conversation.id,
@@ -73,7 +87,10 @@ export class CallService {
       initiator: { invited: { isSystem: true } },
     });
     // The history starts empty: the `started` event below is what records the first step.
-    const withMember = await this.#repos.legs.update(applicationId, leg.id, { memberId: member.id, statusHistory: [] });
+    const withMember = await this.#repos.legs.update(applicationId, leg.id, {
+      memberId: member.id,
+      statusHistory: [],
+    });
     const records = { conversation, member, leg: withMember };
     void this.status(records, 'started').catch(() => undefined);
 
@@ -100,7 +117,12 @@ export class CallService {
 
   /** Records `member:joined` for the call's member. */
   async joined(call: CallRecords): Promise<void> {
-    await this.#emit(call, 'member:joined', { member_id: call.member.id, channel: call.member.channel }, call.member.id);
+    await this.#emit(
+      call,
+      'member:joined',
+      { member_id: call.member.id, channel: call.member.channel },
+      call.member.id,
+    );
   }
 
   /** Records `member:left` for the call's member, with a reason. */
@@ -109,17 +131,37 @@ export class CallService {
   }
 
   /** Records a `sip:*` event (sip:ringing, sip:answered, sip:hangup, sip:status). */
-  async sip(call: CallRecords, type: 'sip:ringing' | 'sip:answered' | 'sip:hangup' | 'sip:status', body: Record<string, unknown>): Promise<void> {
+  async sip(
+    call: CallRecords,
+    type: 'sip:ringing' | 'sip:answered' | 'sip:hangup' | 'sip:status',
+    body: Record<string, unknown>,
+  ): Promise<void> {
     await this.#emit(call, type, { leg_id: call.leg.id, ...body }, call.member.id);
   }
 
   /** Records an `audio:dtmf` event. */
   async dtmf(call: CallRecords, digit: string, durationMs: number): Promise<void> {
-    await this.#emit(call, 'audio:dtmf', { leg_id: call.leg.id, digit, duration: durationMs, method: 'info' }, call.member.id);
+    await this.#emit(
+      call,
+      'audio:dtmf',
+      { leg_id: call.leg.id, digit, duration: durationMs, method: 'info' },
+      call.member.id,
+    );
   }
 
-  async #emit(call: CallRecords, type: string, body: Record<string, unknown>, from: string | null = null): Promise<void> {
-    await this.#events.emit({ applicationId: call.leg.applicationId, conversationId: call.conversation.id, type, from, body });
+  async #emit(
+    call: CallRecords,
+    type: string,
+    body: Record<string, unknown>,
+    from: string | null = null,
+  ): Promise<void> {
+    await this.#events.emit({
+      applicationId: call.leg.applicationId,
+      conversationId: call.conversation.id,
+      type,
+      from,
+      body,
+    });
   }
 
   async #createUser(applicationId: string, name: string): Promise<{ id: string }> {

@@ -34,7 +34,11 @@ export class ConversationService {
   }
 
   /** Conversations by creation time, optionally created within the dates. */
-  async list(caller: Caller, page: PageRequest, filter: ConversationListFilter = {}): Promise<Page<Conversation>> {
+  async list(
+    caller: Caller,
+    page: PageRequest,
+    filter: ConversationListFilter = {},
+  ): Promise<Page<Conversation>> {
     this.#access.adminOnly(caller, 'list every conversation');
     const dates: ConversationListFilter = {};
     if (filter.dateStart !== undefined) {

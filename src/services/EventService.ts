@@ -41,7 +41,12 @@ export class EventService {
   }
 
   /** Events by id with the filters, each with the member and user it comes from. */
-  async list(caller: Caller, conversationId: string, page: PageRequest, filter: EventFilter = {}): Promise<Page<EventView>> {
+  async list(
+    caller: Caller,
+    conversationId: string,
+    page: PageRequest,
+    filter: EventFilter = {},
+  ): Promise<Page<EventView>> {
     await this.#access.conversation(caller, conversationId);
     const events = await this.#repos.events.list(caller.applicationId, conversationId, page, filter);
 
@@ -91,7 +96,11 @@ export class EventService {
     });
     // A client posts as itself, whose user the access check has just read.
     const user =
-      member === null ? null : member === self ? selfUser : await this.#repos.users.get(caller.applicationId, member.userId);
+      member === null
+        ? null
+        : member === self
+          ? selfUser
+          : await this.#repos.users.get(caller.applicationId, member.userId);
 
     return { event, member, user };
   }
@@ -119,16 +128,25 @@ export class EventService {
   async #event(caller: Caller, conversationId: string, eventId: number): Promise<ConversationEvent> {
     const event = await this.#repos.events.get(caller.applicationId, conversationId, eventId);
     if (event === null) {
-      throw new ConfabError('event:error:not-found', `Event does not exist, or you do not have access [id:${eventId}].`);
+      throw new ConfabError(
+        'event:error:not-found',
+        `Event does not exist, or you do not have access [id:${eventId}].`,
+      );
     }
 
     return event;
   }
 
   /** Attaches the sending member and its user to each event, reading each member and user once. */
-  async #views(applicationId: string, conversationId: string, events: readonly ConversationEvent[]): Promise<EventView[]> {
+  async #views(
+    applicationId: string,
+    conversationId: string,
+    events: readonly ConversationEvent[],
+  ): Promise<EventView[]> {
     const memberIds = [...new Set(events.flatMap((event) => (event.from === null ? [] : [event.from])))];
-    const members = await Promise.all(memberIds.map((id) => this.#repos.members.get(applicationId, conversationId, id)));
+    const members = await Promise.all(
+      memberIds.map((id) => this.#repos.members.get(applicationId, conversationId, id)),
+    );
     const memberById = new Map(memberIds.map((id, index) => [id, members[index] ?? null]));
     const userIds = [...new Set(members.flatMap((member) => (member === null ? [] : [member.userId])))];
     const users = await Promise.all(userIds.map((id) => this.#repos.users.get(applicationId, id)));

@@ -23,7 +23,12 @@ export class LegService {
   readonly #hangup: LegHangupHook | undefined;
 
   /** @private Built by createServices. */
-  constructor(repositories: Repositories, access: Access, eventPort: EventPort, hangup: LegHangupHook | undefined) {
+  constructor(
+    repositories: Repositories,
+    access: Access,
+    eventPort: EventPort,
+    hangup: LegHangupHook | undefined,
+  ) {
     this.#repos = repositories;
     this.#access = access;
     this.#events = eventPort;
@@ -31,7 +36,11 @@ export class LegService {
   }
 
   /** Legs by creation time, optionally of one conversation. */
-  async list(caller: Caller, page: PageRequest, filter: { conversationId?: string } = {}): Promise<Page<Leg>> {
+  async list(
+    caller: Caller,
+    page: PageRequest,
+    filter: { conversationId?: string } = {},
+  ): Promise<Page<Leg>> {
     this.#access.adminOnly(caller, 'list legs');
 
     return this.#repos.legs.list(caller.applicationId, page, filter);
@@ -42,7 +51,10 @@ export class LegService {
     this.#access.adminOnly(caller, 'read legs');
     const leg = await this.#repos.legs.get(caller.applicationId, id);
     if (leg === null) {
-      throw new ConfabError('leg:error:not-found', `Leg does not exist, or you do not have access [id:${id}].`);
+      throw new ConfabError(
+        'leg:error:not-found',
+        `Leg does not exist, or you do not have access [id:${id}].`,
+      );
     }
 
     return leg;
@@ -52,7 +64,10 @@ export class LegService {
   async hangup(caller: Caller, id: string): Promise<Leg> {
     const leg = await this.get(caller, id);
     if (FINAL_LEG_STATUSES.includes(leg.status)) {
-      throw new ConfabError('leg:error:complete', `The leg has already ended [id:${id}, status:${leg.status}].`);
+      throw new ConfabError(
+        'leg:error:complete',
+        `The leg has already ended [id:${id}, status:${leg.status}].`,
+      );
     }
     if (this.#hangup !== undefined) {
       await this.#hangup(leg);

@@ -86,12 +86,18 @@ export class MemberService {
     const { conversation, self } = await this.#access.conversation(caller, conversationId);
     this.#access.writable(conversation);
     if (self !== null && (self.state !== 'JOINED' || input.state !== 'INVITED')) {
-      throw new ConfabError('system:error:permission', 'A client may only invite, and only once it has joined.');
+      throw new ConfabError(
+        'system:error:permission',
+        'A client may only invite, and only once it has joined.',
+      );
     }
     const user = await this.#userOf(caller, input.user);
     const initiator = initiatorOf(self);
     const invitedBy = input.invitedBy ?? self?.id;
-    if (invitedBy !== undefined && (await this.#repos.members.get(caller.applicationId, conversationId, invitedBy)) === null) {
+    if (
+      invitedBy !== undefined &&
+      (await this.#repos.members.get(caller.applicationId, conversationId, invitedBy)) === null
+    ) {
       throw invalid('member_id_inviting', 'must be a member of the conversation');
     }
     const member = await this.#repos.members.create(caller.applicationId, {
@@ -123,7 +129,12 @@ export class MemberService {
   }
 
   /** Joins or leaves; records `member:joined` or `member:left` (with the reason). */
-  async update(caller: Caller, conversationId: string, memberId: string, input: UpdateMember): Promise<MemberView> {
+  async update(
+    caller: Caller,
+    conversationId: string,
+    memberId: string,
+    input: UpdateMember,
+  ): Promise<MemberView> {
     const { conversation, self } = await this.#access.conversation(caller, conversationId);
     const member = await this.#member(caller, conversationId, memberId);
     if (self !== null && self.id !== member.id) {
@@ -157,7 +168,10 @@ export class MemberService {
   async #member(caller: Caller, conversationId: string, memberId: string): Promise<Member> {
     const member = await this.#repos.members.get(caller.applicationId, conversationId, memberId);
     if (member === null) {
-      throw new ConfabError('member:error:not-found', `Member does not exist, or you do not have access [id:${memberId}].`);
+      throw new ConfabError(
+        'member:error:not-found',
+        `Member does not exist, or you do not have access [id:${memberId}].`,
+      );
     }
 
     return member;
@@ -208,12 +222,20 @@ function checkTransition(from: MemberState, to: 'JOINED' | 'LEFT'): void {
     throw new ConfabError('conversation:error:member-already-joined', 'The member has already joined.');
   }
   if (from === 'LEFT') {
-    throw new ConfabError('conversation:error:invalid-member-state', `A member that has LEFT cannot become ${to}.`);
+    throw new ConfabError(
+      'conversation:error:invalid-member-state',
+      `A member that has LEFT cannot become ${to}.`,
+    );
   }
 }
 
 /** The body of a `member:*` event, in the wire's shape (event bodies spell `isSystem` in camel case). */
-function changeBody(member: Member, user: User | null, state: MemberState, initiator: Initiator): Record<string, unknown> {
+function changeBody(
+  member: Member,
+  user: User | null,
+  state: MemberState,
+  initiator: Initiator,
+): Record<string, unknown> {
   const field = state === 'INVITED' ? 'invited' : state === 'JOINED' ? 'joined' : 'left';
 
   return {

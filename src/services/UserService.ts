@@ -46,7 +46,10 @@ export class UserService {
   async create(caller: Caller, input: CreateUser): Promise<User> {
     this.#access.adminOnly(caller, 'create users');
 
-    return this.#repos.users.create(caller.applicationId, { ...input, name: input.name ?? newId('conversationName') });
+    return this.#repos.users.create(caller.applicationId, {
+      ...input,
+      name: input.name ?? newId('conversationName'),
+    });
   }
 
   /** The user; `user:error:not-found`. */
@@ -63,7 +66,8 @@ export class UserService {
   async update(caller: Caller, id: string, input: UpdateUser): Promise<User> {
     const current = await this.#own(caller, id, 'change other users');
     const { properties, ...rest } = input;
-    const patch: UserPatch = properties === undefined ? rest : { ...rest, properties: { ...current.properties, ...properties } };
+    const patch: UserPatch =
+      properties === undefined ? rest : { ...rest, properties: { ...current.properties, ...properties } };
 
     return this.#repos.users.update(caller.applicationId, id, patch);
   }
@@ -89,7 +93,11 @@ export class UserService {
   }
 
   /** The live sessions of a user, with the user; a client only its own. */
-  async sessions(caller: Caller, userId: string, page: PageRequest): Promise<{ user: User; page: Page<Session> }> {
+  async sessions(
+    caller: Caller,
+    userId: string,
+    page: PageRequest,
+  ): Promise<{ user: User; page: Page<Session> }> {
     const user = await this.#own(caller, userId, "list other users' sessions");
 
     return { user, page: await this.#repos.sessions.listByUser(caller.applicationId, userId, page) };
@@ -108,5 +116,8 @@ export class UserService {
 
 /** The error of a missing user. */
 export function userNotFound(id: string): ConfabError {
-  return new ConfabError('user:error:not-found', `User does not exist, or you do not have access [id:${id}].`);
+  return new ConfabError(
+    'user:error:not-found',
+    `User does not exist, or you do not have access [id:${id}].`,
+  );
 }

@@ -84,7 +84,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   #closed = false;
 
   /** @internal Use {@link SipUserAgent.start}. */
-  constructor(transport: TransportLayer, transactions: TransactionLayer, guard: TrunkGuard, options: SipUserAgentOptions) {
+  constructor(
+    transport: TransportLayer,
+    transactions: TransactionLayer,
+    guard: TrunkGuard,
+    options: SipUserAgentOptions,
+  ) {
     super();
     this.transport = transport;
     this.transactions = transactions;
@@ -131,7 +136,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       logger: options.logger,
       admitSource: guard.admitSource,
     });
-    const transactions = new TransactionLayer(transport, { timers: options.timers, logger: options.logger, inboundFilter: guard.filterRequest });
+    const transactions = new TransactionLayer(transport, {
+      timers: options.timers,
+      logger: options.logger,
+      inboundFilter: guard.filterRequest,
+    });
 
     return new SipUserAgent(transport, transactions, guard, options);
   }
@@ -143,7 +152,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   /** Our Contact for `transport`. */
   contact(transport: TransportProtocol): string {
-    const local = this.transport.localEndpoint(transport) ?? this.transport.localEndpoint(transport === 'udp' ? 'tcp' : 'udp');
+    const local =
+      this.transport.localEndpoint(transport) ??
+      this.transport.localEndpoint(transport === 'udp' ? 'tcp' : 'udp');
     const host = local?.host ?? '127.0.0.1';
     const hostPart = host.includes(':') ? `[${host}]` : host;
 
@@ -188,7 +199,18 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   #sendAck(ack: SipRequest, target: Endpoint): void {
     const local = this.transport.localEndpoint(target.transport);
     const request: SipRequest = { ...ack, headers: [...ack.headers] };
-    addHeader(request, 'Via', serializeVia({ protocol: 'SIP/2.0', transport: target.transport.toUpperCase(), host: local?.host ?? '127.0.0.1', port: local?.port ?? null, params: { branch: newBranch(), rport: null } }), true);
+    addHeader(
+      request,
+      'Via',
+      serializeVia({
+        protocol: 'SIP/2.0',
+        transport: target.transport.toUpperCase(),
+        host: local?.host ?? '127.0.0.1',
+        port: local?.port ?? null,
+        params: { branch: newBranch(), rport: null },
+      }),
+      true,
+    );
     this.transport.send(request, target).catch((err: unknown) => {
       this.#log.debug({ err }, 'ACK not sent');
     });
@@ -213,7 +235,13 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     }
     switch (request.method) {
       case 'OPTIONS':
-        tx.respond(200, { headers: [{ name: 'Allow', value: POLICY.allow.join(', ') }, { name: 'Accept', value: 'application/sdp' }, ...this.#host.commonHeaders] });
+        tx.respond(200, {
+          headers: [
+            { name: 'Allow', value: POLICY.allow.join(', ') },
+            { name: 'Accept', value: 'application/sdp' },
+            ...this.#host.commonHeaders,
+          ],
+        });
         break;
       case 'INVITE':
         this.#onInvite(tx, request, source);
@@ -234,8 +262,13 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     if (digest !== null) {
       const verdict = this.digest.verify(request, digest);
       if (!verdict.ok) {
-        this.#log.debug({ trunk: trunk.config.name, reason: verdict.reason, address: source.address }, 'digest challenge');
-        tx.respond(401, { headers: [{ name: 'WWW-Authenticate', value: this.digest.challenge(digest.realm, verdict.stale) }] });
+        this.#log.debug(
+          { trunk: trunk.config.name, reason: verdict.reason, address: source.address },
+          'digest challenge',
+        );
+        tx.respond(401, {
+          headers: [{ name: 'WWW-Authenticate', value: this.digest.challenge(digest.realm, verdict.stale) }],
+        });
 
         return;
       }

@@ -46,7 +46,12 @@ export class SipParseError extends Error {
   readonly detail: string;
 
   /** @internal Built by the parser and the header accessors. */
-  constructor(reason: SipParseErrorReason, detail: string, context?: Partial<SipParseErrorContext>, status?: number) {
+  constructor(
+    reason: SipParseErrorReason,
+    detail: string,
+    context?: Partial<SipParseErrorContext>,
+    status?: number,
+  ) {
     super(`${detail} [reason:${reason}]`);
     this.name = 'SipParseError';
     this.reason = reason;
@@ -76,10 +81,16 @@ export class SipTransportError extends Error {
   readonly code: string | undefined;
 
   /** @internal */
-  constructor(message: string, fields: { transport: string; host: string; port: number; code?: string | undefined; cause?: unknown }) {
-    super(`${message} [transport:${fields.transport}, host:${fields.host}, port:${fields.port}${fields.code === undefined ? '' : `, code:${fields.code}`}]`, {
-      cause: fields.cause,
-    });
+  constructor(
+    message: string,
+    fields: { transport: string; host: string; port: number; code?: string | undefined; cause?: unknown },
+  ) {
+    super(
+      `${message} [transport:${fields.transport}, host:${fields.host}, port:${fields.port}${fields.code === undefined ? '' : `, code:${fields.code}`}]`,
+      {
+        cause: fields.cause,
+      },
+    );
     this.name = 'SipTransportError';
     this.transport = fields.transport;
     this.host = fields.host;

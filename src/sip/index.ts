@@ -6,7 +6,13 @@
  * - dialog, sdp, digest, trunk: calls (SipCall, OutboundCall), offer/answer, authentication, admission;
  * - SipUserAgent: the facade composing all of them.
  */
-export { SipParseError, SipTransportError, SipTransactionError, type SipParseErrorReason, type SipParseErrorContext } from './errors.js';
+export {
+  SipParseError,
+  SipTransportError,
+  SipTransactionError,
+  type SipParseErrorReason,
+  type SipParseErrorContext,
+} from './errors.js';
 export { parseMessage, tryParseMessage, KNOWN_METHODS, type ParseOptions } from './message/parser.js';
 export { serializeMessage } from './message/serializer.js';
 export {
@@ -35,13 +41,27 @@ export {
   type SipRequest,
   type SipResponse,
 } from './message/SipMessage.js';
-export { parseUri, serializeUri, sipUri, unescapeUriPart, type OpaqueUri, type SipUri, type TelUri, type Uri } from './message/SipUri.js';
+export {
+  parseUri,
+  serializeUri,
+  sipUri,
+  unescapeUriPart,
+  type OpaqueUri,
+  type SipUri,
+  type TelUri,
+  type Uri,
+} from './message/SipUri.js';
 export { parseNameAddr, serializeNameAddr, type NameAddr } from './message/NameAddr.js';
 export { parseVia, serializeVia, hasRfc3261Branch, BRANCH_COOKIE, type Via } from './message/Via.js';
 export { parseCSeq, serializeCSeq, type CSeq } from './message/CSeq.js';
 export { parseMediaType, serializeMediaType, type MediaType } from './message/MediaType.js';
 export { canonicalHeaderName, isListHeader } from './message/headerNames.js';
-export { createResponse, createErrorResponse, REASON_PHRASES, type ResponseOptions } from './message/responses.js';
+export {
+  createResponse,
+  createErrorResponse,
+  REASON_PHRASES,
+  type ResponseOptions,
+} from './message/responses.js';
 export { createRequest, type RequestOptions } from './message/requests.js';
 export { validateRequest, type UasPolicy, type UasRejection } from './message/validateRequest.js';
 export { StreamFramer, type FramerOutput } from './message/StreamFramer.js';
@@ -56,8 +76,17 @@ export type {
   TransportOptions,
   TransportProtocol,
 } from './transport/TransportTypes.js';
-export { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransactionLayerOptions } from './transaction/TransactionLayer.js';
-export { ClientInviteTransaction, buildCancel, buildNon2xxAck } from './transaction/ClientInviteTransaction.js';
+export {
+  TransactionLayer,
+  type ClientTransaction,
+  type ServerTransaction,
+  type TransactionLayerOptions,
+} from './transaction/TransactionLayer.js';
+export {
+  ClientInviteTransaction,
+  buildCancel,
+  buildNon2xxAck,
+} from './transaction/ClientInviteTransaction.js';
 export { ClientNonInviteTransaction } from './transaction/ClientNonInviteTransaction.js';
 export { ServerInviteTransaction } from './transaction/ServerInviteTransaction.js';
 export { ServerNonInviteTransaction } from './transaction/ServerNonInviteTransaction.js';
@@ -78,12 +107,44 @@ export { Dialog, hasSdp, type DialogState, type InDialogRequestOptions } from '.
 export { SipCall } from './dialog/SipCall.js';
 export { OutboundCall, type OutboundCallOptions } from './dialog/OutboundCall.js';
 export { parseDtmfInfo, type DtmfInfo } from './dialog/dtmfInfo.js';
-export type { CallEnd, CallEndReason, ReofferResult, SipCallEvents, SipCallState } from './dialog/SipCallTypes.js';
-export { SipUserAgent, newSdpSessionId, type SipUserAgentEvents, type SipUserAgentOptions } from './SipUserAgent.js';
-export { answerOffer, createOffer, parseSdp, readAnswer, MAX_SDP_BYTES, MAX_MEDIA_LINES, type LocalMedia, type MediaDirection, type NegotiatedMedia } from './sdp/SdpNegotiator.js';
-export { AUDIO_CODECS, TELEPHONE_EVENT, DEFAULT_CODEC_PREFERENCE, codecByName, type CodecSpec } from './sdp/codecs.js';
+export type {
+  CallEnd,
+  CallEndReason,
+  ReofferResult,
+  SipCallEvents,
+  SipCallState,
+} from './dialog/SipCallTypes.js';
+export {
+  SipUserAgent,
+  newSdpSessionId,
+  type SipUserAgentEvents,
+  type SipUserAgentOptions,
+} from './SipUserAgent.js';
+export {
+  answerOffer,
+  createOffer,
+  parseSdp,
+  readAnswer,
+  MAX_SDP_BYTES,
+  MAX_MEDIA_LINES,
+  type LocalMedia,
+  type MediaDirection,
+  type NegotiatedMedia,
+} from './sdp/SdpNegotiator.js';
+export {
+  AUDIO_CODECS,
+  TELEPHONE_EVENT,
+  DEFAULT_CODEC_PREFERENCE,
+  codecByName,
+  type CodecSpec,
+} from './sdp/codecs.js';
 export { SdpError, type SdpErrorCode } from './sdp/SdpError.js';
-export { DigestServer, type DigestCredentials, type DigestServerOptions, type DigestVerdict } from './digest/DigestServer.js';
+export {
+  DigestServer,
+  type DigestCredentials,
+  type DigestServerOptions,
+  type DigestVerdict,
+} from './digest/DigestServer.js';
 export { answerChallenge, type DigestClientCredentials } from './digest/digestClient.js';
 export { parseDigestParams, serializeDigestParams } from './digest/digestParams.js';
 export { TrunkGuard, type SilentDropReason, type Trunk } from './trunk/TrunkGuard.js';

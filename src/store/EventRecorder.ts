@@ -158,7 +158,11 @@ export class EventRecorder {
    * Records `events` (all of application `applicationId`, in this order) and returns one result per
    * event. Recording a batch again returns the same ids and writes nothing.
    */
-  async record(applicationId: string, events: readonly EventToRecord[], options: RecordOptions): Promise<RecordedEvent[]> {
+  async record(
+    applicationId: string,
+    events: readonly EventToRecord[],
+    options: RecordOptions,
+  ): Promise<RecordedEvent[]> {
     if (events.length === 0) {
       return [];
     }
@@ -179,7 +183,11 @@ export class EventRecorder {
         this.#effectTarget(applicationId, event.effect),
         this.#keys.conversationTombstone(applicationId, c),
       );
-      args.push(event.key, eventTail(applicationId, event), event.effect.kind === 'none' ? '' : JSON.stringify(event.effect));
+      args.push(
+        event.key,
+        eventTail(applicationId, event),
+        event.effect.kind === 'none' ? '' : JSON.stringify(event.effect),
+      );
     }
     const reply = await SCRIPT.run(this.#redis, keys, args);
 
@@ -224,6 +232,11 @@ function parseReply(reply: unknown, expected: number): RecordedEvent[] {
     }
     const [id, timestamp, isNew] = row as [unknown, unknown, unknown];
 
-    return { id: Number(id), timestamp: String(timestamp), isNew: Number(isNew) === 1, refused: Number(id) === 0 };
+    return {
+      id: Number(id),
+      timestamp: String(timestamp),
+      isNew: Number(isNew) === 1,
+      refused: Number(id) === 0,
+    };
   });
 }

@@ -29,7 +29,11 @@ export class RedisTicketRepository implements RealtimeTicketRepository {
       throw new TypeError(`ticket TTL must be a positive number of seconds [ttl:${ttlSeconds}]`);
     }
     const ticket = randomBytes(TICKET_BYTES).toString('base64url');
-    const record = JSON.stringify({ applicationId: grant.applicationId, userName: grant.userName, acl: grant.acl });
+    const record = JSON.stringify({
+      applicationId: grant.applicationId,
+      userName: grant.userName,
+      acl: grant.acl,
+    });
     const stored = await this.#redis.set(this.#keys.realtimeTicket(ticket), record, 'EX', ttl, 'NX');
     if (stored !== 'OK') {
       // 256 random bits never collide in practice; refusing is still safer than overwriting a live ticket.

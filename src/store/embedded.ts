@@ -60,15 +60,24 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   const child: ChildProcess = spawn(
     binary,
     [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', options.dataDir,
-      '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
-      '--daemonize', 'no',
-      '--protected-mode', 'yes',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      options.dataDir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -102,7 +111,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   while (!(await redisAnswers(url, 250))) {
     if (exited || Date.now() > deadline) {
       killOnExit();
-      throw new Error(`the embedded redis-server did not start: ${output.join('').trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(
+        `the embedded redis-server did not start: ${output.join('').trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     await new Promise((wake) => setTimeout(wake, 50));
   }

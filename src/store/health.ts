@@ -26,7 +26,11 @@ export async function inspectRedisDurability(redis: RedisClient): Promise<RedisD
       return null;
     }
   };
-  const [policy, appendonly, save] = await Promise.all([read('maxmemory-policy'), read('appendonly'), read('save')]);
+  const [policy, appendonly, save] = await Promise.all([
+    read('maxmemory-policy'),
+    read('appendonly'),
+    read('save'),
+  ]);
   const problems: string[] = [];
   if (policy === null) {
     problems.push('could not read maxmemory-policy (CONFIG GET refused); make sure it is noeviction');
@@ -34,9 +38,13 @@ export async function inspectRedisDurability(redis: RedisClient): Promise<RedisD
     problems.push(`maxmemory-policy is ${policy}: Redis may evict queued events; set it to noeviction`);
   }
   if (appendonly === 'no' && save === '') {
-    problems.push('persistence is off (appendonly no, no save points): a Redis restart loses every conversation');
+    problems.push(
+      'persistence is off (appendonly no, no save points): a Redis restart loses every conversation',
+    );
   } else if (appendonly === 'no') {
-    problems.push('appendonly is no: events recorded since the last RDB snapshot are lost when Redis restarts');
+    problems.push(
+      'appendonly is no: events recorded since the last RDB snapshot are lost when Redis restarts',
+    );
   }
 
   return {

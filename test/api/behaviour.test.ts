@@ -29,7 +29,9 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
       const href: string | undefined = response.json._links.next?.href;
       next = href === undefined ? undefined : href.slice(PUBLIC_URL.length);
     }
-    const items = pages.flatMap((page) => (Array.isArray(page._embedded) ? page._embedded : Object.values(page._embedded)[0]));
+    const items = pages.flatMap((page) =>
+      Array.isArray(page._embedded) ? page._embedded : Object.values(page._embedded)[0],
+    );
 
     return { pages, items };
   }
@@ -65,7 +67,9 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
     expect(size.json.invalid_parameters).toEqual([{ name: 'page_size', reason: 'must be <= 100' }]);
     const cursor = await call('GET', '/v1/users?cursor=forged');
     expect(cursor.status).toBe(400);
-    expect(cursor.json.invalid_parameters).toEqual([{ name: 'cursor', reason: 'not a cursor issued by this server' }]);
+    expect(cursor.json.invalid_parameters).toEqual([
+      { name: 'cursor', reason: 'not a cursor issued by this server' },
+    ]);
     const missing = await call('POST', '/v1/conversations/CON-x/members', { user: { id: 'USR-x' } });
     expect(missing.status).toBe(400);
     expect(missing.json.invalid_parameters.map((p: any) => p.name)).toContain('body.state');
@@ -87,10 +91,17 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
     expect(big.status).toBe(413);
     expect(big.json.code).toBe('http:error:payload-too-large');
 
-    const text = await h.call('POST', '/v1/users', { token: admin, body: 'name=x', headers: { 'content-type': 'text/plain' } });
+    const text = await h.call('POST', '/v1/users', {
+      token: admin,
+      body: 'name=x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
 
-    const serverOnly = await call('POST', `/v1/conversations/${conversation.id}/events`, { type: 'member:joined', body: {} });
+    const serverOnly = await call('POST', `/v1/conversations/${conversation.id}/events`, {
+      type: 'member:joined',
+      body: {},
+    });
     expect(serverOnly.status).toBe(400);
     expect(serverOnly.json.code).toBe('event:error:unknown-event');
   });
@@ -129,9 +140,13 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
       ]),
     );
     const listEvents = doc.json.paths['/v1/conversations/{conversation_id}/events'].get;
-    expect(listEvents.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['start_id', 'exclude_deleted_events', 'page_size']));
+    expect(listEvents.parameters.map((p: any) => p.name)).toEqual(
+      expect.arrayContaining(['start_id', 'exclude_deleted_events', 'page_size']),
+    );
     const ref: string = listEvents.responses['4XX'].content['application/json'].schema.$ref;
-    expect(doc.json.components.schemas[ref.split('/').pop()!]).toMatchObject({ required: expect.arrayContaining(['code', 'instance']) });
+    expect(doc.json.components.schemas[ref.split('/').pop()!]).toMatchObject({
+      required: expect.arrayContaining(['code', 'instance']),
+    });
     const docs = await fetch(`${h.base}/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');
@@ -141,7 +156,11 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
     const user = (await call('POST', '/v1/users', { name: 'carol' })).json;
     const conversation = (await call('POST', '/v1/conversations', { name: 'states' })).json;
     const base = `/v1/conversations/${conversation.id}`;
-    const invited = await call('POST', `${base}/members`, { state: 'Invited', user: { name: 'carol' }, channel: { type: 'app', user: 'carol' } });
+    const invited = await call('POST', `${base}/members`, {
+      state: 'Invited',
+      user: { name: 'carol' },
+      channel: { type: 'app', user: 'carol' },
+    });
     expect(invited.status).toBe(201);
     expect(invited.json).toMatchObject({
       state: 'INVITED',
@@ -155,19 +174,36 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
       user: { name: (await call('POST', '/v1/users', { name: 'carl' })).json.name },
       channel: { type: 'phone', from: { type: 'phone' }, to: { type: 'phone', number: '14155550100' } },
     });
-    expect(nested.json.channel).toEqual({ type: 'phone', from: { type: 'phone' }, to: { type: 'phone', number: '14155550100' } });
-    const again = await call('POST', `${base}/members`, { state: 'invited', user: { id: user.id }, channel: { type: 'app' } });
+    expect(nested.json.channel).toEqual({
+      type: 'phone',
+      from: { type: 'phone' },
+      to: { type: 'phone', number: '14155550100' },
+    });
+    const again = await call('POST', `${base}/members`, {
+      state: 'invited',
+      user: { id: user.id },
+      channel: { type: 'app' },
+    });
     expect(again.json.code).toBe('conversation:error:already-member');
 
     const member = `${base}/members/${invited.json.id}`;
     expect((await call('PATCH', member, { state: 'joined' })).json.state).toBe('JOINED');
-    expect((await call('PATCH', member, { state: 'JOINED' })).json.code).toBe('conversation:error:member-already-joined');
+    expect((await call('PATCH', member, { state: 'JOINED' })).json.code).toBe(
+      'conversation:error:member-already-joined',
+    );
     const left = await call('PATCH', member, { state: 'Left', reason: { code: 'x1', text: 'bye' } });
     expect(left.json.state).toBe('LEFT');
-    expect((await call('PATCH', member, { state: 'joined' })).json.code).toBe('conversation:error:invalid-member-state');
+    expect((await call('PATCH', member, { state: 'joined' })).json.code).toBe(
+      'conversation:error:invalid-member-state',
+    );
 
     const events = (await call('GET', `${base}/events`)).json;
-    expect(events._embedded.map((e: any) => e.type)).toEqual(['member:invited', 'member:joined', 'member:joined', 'member:left']);
+    expect(events._embedded.map((e: any) => e.type)).toEqual([
+      'member:invited',
+      'member:joined',
+      'member:joined',
+      'member:left',
+    ]);
     expect(events._embedded[3]).toMatchObject({
       from: invited.json.id,
       body: { member_id: invited.json.id, reason: { code: 'x1', text: 'bye' } },
@@ -179,18 +215,30 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
     expect(mine.json._embedded.conversations).toEqual([
       expect.objectContaining({ id: conversation.id, _embedded: { id: invited.json.id, state: 'LEFT' } }),
     ]);
-    expect((await call('GET', `/v1/users/${user.id}/conversations?state=joined`)).json._embedded.conversations).toEqual([]);
+    expect(
+      (await call('GET', `/v1/users/${user.id}/conversations?state=joined`)).json._embedded.conversations,
+    ).toEqual([]);
   });
 
   it('filters and shapes event lists (Java gets {events}), deletes events and cascades a conversation delete', async () => {
     const conversation = (await call('POST', '/v1/conversations', { name: 'events' })).json;
     const base = `/v1/conversations/${conversation.id}`;
     for (let n = 0; n < 4; n++) {
-      expect((await call('POST', `${base}/events`, { type: n % 2 === 0 ? 'custom:a' : 'message', body: { n } })).status).toBe(201);
+      expect(
+        (await call('POST', `${base}/events`, { type: n % 2 === 0 ? 'custom:a' : 'message', body: { n } }))
+          .status,
+      ).toBe(201);
     }
-    expect((await call('GET', `${base}/events?event_type=custom:a`)).json._embedded.map((e: any) => e.id)).toEqual([1, 3]);
-    expect((await call('GET', `${base}/events?start_id=2&end_id=3`)).json._embedded.map((e: any) => e.id)).toEqual([2, 3]);
-    const java = await h.call('GET', `${base}/events`, { token: admin, headers: { 'user-agent': 'vonage-java-sdk/8.9.1 java/17' } });
+    expect(
+      (await call('GET', `${base}/events?event_type=custom:a`)).json._embedded.map((e: any) => e.id),
+    ).toEqual([1, 3]);
+    expect(
+      (await call('GET', `${base}/events?start_id=2&end_id=3`)).json._embedded.map((e: any) => e.id),
+    ).toEqual([2, 3]);
+    const java = await h.call('GET', `${base}/events`, {
+      token: admin,
+      headers: { 'user-agent': 'vonage-java-sdk/8.9.1 java/17' },
+    });
     expect(java.json._embedded.events.map((e: any) => e.id)).toEqual([1, 2, 3, 4]);
 
     expect((await call('DELETE', `${base}/events/2`)).status).toBe(204);
@@ -203,12 +251,20 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
     expect((await call('GET', base)).json.sequence_number).toBe(5);
 
     const user = (await call('POST', '/v1/users', { name: 'dave' })).json;
-    const member = (await call('POST', `${base}/members`, { state: 'joined', user: { id: user.id }, channel: { type: 'app' } })).json;
+    const member = (
+      await call('POST', `${base}/members`, {
+        state: 'joined',
+        user: { id: user.id },
+        channel: { type: 'app' },
+      })
+    ).json;
     expect((await call('DELETE', base)).status).toBe(204);
     expect((await call('GET', base)).json.code).toBe('conversation:error:not-found');
     expect(await h.repos.members.get(h.apps[0].application.id, conversation.id, member.id)).toBeNull();
     expect(await h.repos.events.get(h.apps[0].application.id, conversation.id, 1)).toBeNull();
-    expect((await call('GET', `/v1/users/${user.id}/conversations`)).json._embedded.conversations).toEqual([]);
+    expect((await call('GET', `/v1/users/${user.id}/conversations`)).json._embedded.conversations).toEqual(
+      [],
+    );
   });
 
   it('hangs a leg up through the pipeline and refuses a second hangup; unknown legs are 404', async () => {
@@ -220,22 +276,36 @@ describe('Conversation API behaviour (HAL, limits, errors, pipeline effects)', (
       from: { type: 'sip', uri: 'sip:a@example.com' },
       to: { type: 'sip', uri: 'sip:b@example.com' },
     });
-    expect((await call('GET', `/v1/legs?conversation_id=${conversation.id}`)).json._embedded.legs.map((l: any) => l.id)).toEqual([leg.id]);
+    expect(
+      (await call('GET', `/v1/legs?conversation_id=${conversation.id}`)).json._embedded.legs.map(
+        (l: any) => l.id,
+      ),
+    ).toEqual([leg.id]);
     expect((await call('DELETE', `/v1/legs/${leg.id}`)).status).toBe(204);
     const ended = (await call('GET', `/v1/legs/${leg.id}`)).json;
     expect(ended.status).toBe('completed');
     expect(ended.timestamp.ended).not.toBeNull();
     const events = (await call('GET', `/v1/conversations/${conversation.id}/events`)).json._embedded;
-    expect(events).toEqual([expect.objectContaining({ type: 'leg:status:update', body: expect.objectContaining({ leg_id: leg.id, status: 'completed' }) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'leg:status:update',
+        body: expect.objectContaining({ leg_id: leg.id, status: 'completed' }),
+      }),
+    ]);
     expect((await call('DELETE', `/v1/legs/${leg.id}`)).json.code).toBe('leg:error:complete');
-    expect((await call('DELETE', '/v1/legs/00000000-0000-4000-8000-000000000000')).json.code).toBe('leg:error:not-found');
+    expect((await call('DELETE', '/v1/legs/00000000-0000-4000-8000-000000000000')).json.code).toBe(
+      'leg:error:not-found',
+    );
   });
 
   it('filters conversations by creation date, in both the ISO and the Java SDK formats', async () => {
     const before = new Date(Date.now() - 60_000).toISOString();
     const created = (await call('POST', '/v1/conversations', { name: 'dated' })).json;
     const later = new Date(Date.now() + 60_000).toISOString();
-    const inRange = await call('GET', `/v1/conversations?page_size=100&date_start=${encodeURIComponent(before)}`);
+    const inRange = await call(
+      'GET',
+      `/v1/conversations?page_size=100&date_start=${encodeURIComponent(before)}`,
+    );
     expect(inRange.json._embedded.conversations.map((c: any) => c.id)).toContain(created.id);
     const javaStyle = later.replace('T', ' ').replace(/\.\d+Z$/, '');
     const none = await call('GET', `/v1/conversations?date_start=${encodeURIComponent(javaStyle)}`);

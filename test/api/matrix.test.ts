@@ -26,7 +26,12 @@ interface Route {
   expected: Record<Who, number>;
 }
 
-const route = (method: string, path: Route['path'], expected: [number, number, number, number], body?: Route['body']): Route => ({
+const route = (
+  method: string,
+  path: Route['path'],
+  expected: [number, number, number, number],
+  body?: Route['body'],
+): Route => ({
   method,
   path,
   ...(body === undefined ? {} : { body }),
@@ -39,24 +44,54 @@ const c = (f: Fixture): string => `/v1/conversations/${f.conversation.id}`;
 // in, so ids cannot be probed), admin-only operations 403.
 const ROUTES: Route[] = [
   route('GET', () => '/v1/users', [200, 200, 200, 200]),
-  route('POST', () => '/v1/users', [201, 403, 403, 201], () => ({ name: `n-${randomUUID()}` })),
+  route(
+    'POST',
+    () => '/v1/users',
+    [201, 403, 403, 201],
+    () => ({ name: `n-${randomUUID()}` }),
+  ),
   route('GET', (f) => `/v1/users/${f.alice.id}`, [200, 200, 200, 404]),
-  route('PATCH', (f) => `/v1/users/${f.alice.id}`, [200, 200, 403, 404], () => ({ display_name: 'Changed' })),
+  route(
+    'PATCH',
+    (f) => `/v1/users/${f.alice.id}`,
+    [200, 200, 403, 404],
+    () => ({ display_name: 'Changed' }),
+  ),
   route('DELETE', (f) => `/v1/users/${f.alice.id}`, [204, 403, 403, 404]),
   route('GET', (f) => `/v1/users/${f.alice.id}/conversations`, [200, 200, 403, 404]),
   route('GET', (f) => `/v1/users/${f.alice.id}/sessions`, [200, 200, 403, 404]),
   route('GET', () => '/v1/conversations', [200, 403, 403, 200]),
-  route('POST', () => '/v1/conversations', [200, 403, 403, 200], () => ({ name: `c-${randomUUID()}` })),
+  route(
+    'POST',
+    () => '/v1/conversations',
+    [200, 403, 403, 200],
+    () => ({ name: `c-${randomUUID()}` }),
+  ),
   route('GET', c, [200, 200, 404, 404]),
   route('PUT', c, [200, 403, 403, 404], () => ({ display_name: 'New' })),
   route('DELETE', c, [204, 403, 403, 404]),
   route('GET', (f) => `${c(f)}/members`, [200, 200, 404, 404]),
-  route('POST', (f) => `${c(f)}/members`, [201, 201, 404, 404], (f) => ({ state: 'invited', user: { id: f.mallory.id }, channel: { type: 'app' } })),
+  route(
+    'POST',
+    (f) => `${c(f)}/members`,
+    [201, 201, 404, 404],
+    (f) => ({ state: 'invited', user: { id: f.mallory.id }, channel: { type: 'app' } }),
+  ),
   route('GET', (f) => `${c(f)}/members/me`, [404, 200, 404, 404]),
   route('GET', (f) => `${c(f)}/members/${f.memberId}`, [200, 200, 404, 404]),
-  route('PATCH', (f) => `${c(f)}/members/${f.memberId}`, [200, 200, 404, 404], () => ({ state: 'left' })),
+  route(
+    'PATCH',
+    (f) => `${c(f)}/members/${f.memberId}`,
+    [200, 200, 404, 404],
+    () => ({ state: 'left' }),
+  ),
   route('GET', (f) => `${c(f)}/events`, [200, 200, 404, 404]),
-  route('POST', (f) => `${c(f)}/events`, [201, 201, 404, 404], () => ({ type: 'custom:x', body: { a: 1 } })),
+  route(
+    'POST',
+    (f) => `${c(f)}/events`,
+    [201, 201, 404, 404],
+    () => ({ type: 'custom:x', body: { a: 1 } }),
+  ),
   route('GET', (f) => `${c(f)}/events/${f.eventId}`, [200, 200, 404, 404]),
   route('DELETE', (f) => `${c(f)}/events/${f.eventId}`, [204, 204, 404, 404]),
   route('GET', () => '/v1/legs', [200, 403, 403, 200]),
@@ -92,7 +127,10 @@ describe('access matrix: every route × every kind of caller', () => {
     const tag = randomUUID().slice(0, 8);
     const alice = await h.services.users.create(admin, { name: `alice-${tag}`, displayName: `Alice ${tag}` });
     const mallory = await h.services.users.create(admin, { name: `mallory-${tag}` });
-    const conversation = await h.services.conversations.create(admin, { name: `secret-${tag}`, displayName: `Secret ${tag}` });
+    const conversation = await h.services.conversations.create(admin, {
+      name: `secret-${tag}`,
+      displayName: `Secret ${tag}`,
+    });
     const member = await h.services.members.create(admin, conversation.id, {
       state: 'JOINED',
       user: { id: alice.id },
@@ -118,7 +156,17 @@ describe('access matrix: every route × every kind of caller', () => {
       memberId: member.member.id,
       eventId: event.event.id,
       legId: leg.id,
-      secrets: [alice.id, alice.name, `Alice ${tag}`, conversation.id, conversation.name, `Secret ${tag}`, member.member.id, `whisper-${tag}`, leg.id],
+      secrets: [
+        alice.id,
+        alice.name,
+        `Alice ${tag}`,
+        conversation.id,
+        conversation.name,
+        `Secret ${tag}`,
+        member.member.id,
+        `whisper-${tag}`,
+        leg.id,
+      ],
     };
   }
 
@@ -143,7 +191,10 @@ describe('access matrix: every route × every kind of caller', () => {
         const f = await fixture();
         const path = r.path(f);
         const body = r.body?.(f);
-        const response = await h.call(r.method, path, { token: tokenOf(who, f), ...(body === undefined ? {} : { body }) });
+        const response = await h.call(r.method, path, {
+          token: tokenOf(who, f),
+          ...(body === undefined ? {} : { body }),
+        });
         expect(response.status, `${who} ${r.method} ${path}: ${response.text}`).toBe(r.expected[who]);
         if (response.status >= 400) {
           expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -152,9 +203,17 @@ describe('access matrix: every route × every kind of caller', () => {
         if (who === 'otherAdmin' || who === 'nonMember' || response.status >= 400) {
           // What the caller sent may be echoed back; nothing else of the tenant may be.
           const sent = `${path} ${JSON.stringify(body ?? null)}`;
-          const leaked = f.secrets.filter((secret) => !sent.includes(secret) && response.text.includes(secret));
-          const allowed = who === 'nonMember' && r.method === 'GET' && path.startsWith('/v1/users') ? [f.alice.id, f.alice.name, `Alice ${f.alice.name.slice(6)}`] : [];
-          expect(leaked.filter((secret) => !allowed.includes(secret)), `${who} ${r.method} ${path}`).toEqual([]);
+          const leaked = f.secrets.filter(
+            (secret) => !sent.includes(secret) && response.text.includes(secret),
+          );
+          const allowed =
+            who === 'nonMember' && r.method === 'GET' && path.startsWith('/v1/users')
+              ? [f.alice.id, f.alice.name, `Alice ${f.alice.name.slice(6)}`]
+              : [];
+          expect(
+            leaked.filter((secret) => !allowed.includes(secret)),
+            `${who} ${r.method} ${path}`,
+          ).toEqual([]);
         }
       }
     });
@@ -188,9 +247,14 @@ describe('access matrix: every route × every kind of caller', () => {
 
   it('applies the ACL of a client token: a path outside it, or a method it does not list, is 403', async () => {
     const f = await fixture();
-    const readOnly = h.clientToken(f.alice.name, 0, { paths: { '/*/conversations/**': { methods: ['GET'] } } });
+    const readOnly = h.clientToken(f.alice.name, 0, {
+      paths: { '/*/conversations/**': { methods: ['GET'] } },
+    });
     expect((await h.call('GET', `${c(f)}/events`, { token: readOnly })).status).toBe(200);
-    const post = await h.call('POST', `${c(f)}/events`, { token: readOnly, body: { type: 'custom:x', body: {} } });
+    const post = await h.call('POST', `${c(f)}/events`, {
+      token: readOnly,
+      body: { type: 'custom:x', body: {} },
+    });
     expect(post.status).toBe(403);
     expect(post.json.code).toBe('system:error:permission');
     expect((await h.call('GET', `/v1/users/${f.alice.id}`, { token: readOnly })).status).toBe(403);

@@ -12,19 +12,28 @@ describe('POST /v1/realtime/tickets: one-time, short-lived tickets that open the
     await rig.close();
   });
 
-  const issue = (token: string | null): ReturnType<Rig['call']> => rig.call(0, 'POST', '/v1/realtime/tickets', { token });
+  const issue = (token: string | null): ReturnType<Rig['call']> =>
+    rig.call(0, 'POST', '/v1/realtime/tickets', { token });
 
   it('issues a ticket to a client token that opens the socket once, and only once', async () => {
     const { conversationId } = await rig.conversationWith(['sam']);
     const issued = await issue(rig.clientToken('sam'));
     expect(issued.status).toBe(201);
-    expect(issued.json).toMatchObject({ ticket: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expires_in: 2 });
+    expect(issued.json).toMatchObject({
+      ticket: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      expires_in: 2,
+    });
     expect(issued.json.url).toBe(`wss://confab.test/v1/realtime?ticket=${issued.json.ticket}`);
 
     const socket = await rig.connect(0, { ticket: issued.json.ticket as string });
     await socket.waitFrame((f) => f.type === 'ready');
     // The ticket's socket is the user's own: it sees and posts like a token socket.
-    socket.send({ type: 'event', request_id: 't', conversation_id: conversationId, event: { type: 'message', body: { text: 'via ticket' } } });
+    socket.send({
+      type: 'event',
+      request_id: 't',
+      conversation_id: conversationId,
+      event: { type: 'message', body: { text: 'via ticket' } },
+    });
     const ack = await socket.waitFrame((f) => f.type === 'ack');
     await socket.waitFrame((f) => f.type === 'event' && f.event.id === ack.event_id);
 

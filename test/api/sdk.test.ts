@@ -11,7 +11,10 @@ describe('the official @vonage/server-sdk against confab', () => {
   beforeAll(async () => {
     h = await startHarness();
     const [app] = h.apps;
-    vonage = new Vonage({ applicationId: app.application.id, privateKey: app.privateKeyPem }, { apiHost: h.base });
+    vonage = new Vonage(
+      { applicationId: app.application.id, privateKey: app.privateKeyPem },
+      { apiHost: h.base },
+    );
   });
 
   afterAll(async () => {
@@ -19,14 +22,22 @@ describe('the official @vonage/server-sdk against confab', () => {
   });
 
   it('creates, reads, updates, lists and deletes users', async () => {
-    const alice = await vonage.users.createUser({ name: 'sdk-alice', displayName: 'Alice', properties: { customData: { team: 'blue' } } });
+    const alice = await vonage.users.createUser({
+      name: 'sdk-alice',
+      displayName: 'Alice',
+      properties: { customData: { team: 'blue' } },
+    });
     expect(alice.id).toMatch(/^USR-[0-9a-f-]{36}$/);
     expect(alice.displayName).toBe('Alice');
     expect(alice.properties?.customData).toEqual({ team: 'blue' });
 
     const fetched = await vonage.users.getUser(alice.id!);
     expect(fetched.name).toBe('sdk-alice');
-    const renamed = await vonage.users.updateUser({ id: alice.id!, name: 'sdk-alice', displayName: 'Alice B' });
+    const renamed = await vonage.users.updateUser({
+      id: alice.id!,
+      name: 'sdk-alice',
+      displayName: 'Alice B',
+    });
     expect(renamed.displayName).toBe('Alice B');
 
     for (let i = 0; i < 4; i++) {
@@ -48,7 +59,10 @@ describe('the official @vonage/server-sdk against confab', () => {
       sessions.push(session);
     }
     expect(sessions).toHaveLength(3);
-    expect(sessions[0]).toMatchObject({ id: expect.stringMatching(/^SES-/), user: { id: alice.id, name: 'sdk-alice' } });
+    expect(sessions[0]).toMatchObject({
+      id: expect.stringMatching(/^SES-/),
+      user: { id: alice.id, name: 'sdk-alice' },
+    });
     expect(sessions[0]!.properties.ttl).toBeGreaterThan(590);
 
     const extra = (await vonage.users.getUserPage({ name: 'sdk-extra-3' }))._embedded?.users ?? [];
@@ -59,12 +73,19 @@ describe('the official @vonage/server-sdk against confab', () => {
 
   it('runs the conversation, member and event flow, including getMe with a client token and paging', async () => {
     const bob = await vonage.users.createUser({ name: 'sdk-bob', displayName: 'Bob' });
-    const conversation = await vonage.conversations.createConversation({ name: 'sdk-support', displayName: 'Support' });
+    const conversation = await vonage.conversations.createConversation({
+      name: 'sdk-support',
+      displayName: 'Support',
+    });
     const cid = conversation.id!;
     expect(cid).toMatch(/^CON-/);
     expect(conversation.state).toBe('ACTIVE');
 
-    const updated = await vonage.conversations.updateConversation({ id: cid, name: 'sdk-support', displayName: 'Support 2' });
+    const updated = await vonage.conversations.updateConversation({
+      id: cid,
+      name: 'sdk-support',
+      displayName: 'Support 2',
+    });
     expect(updated.displayName).toBe('Support 2');
     expect((await vonage.conversations.getConversation(cid)).displayName).toBe('Support 2');
 
@@ -81,7 +102,11 @@ describe('the official @vonage/server-sdk against confab', () => {
 
     // The same SDK with a client token for bob (minted by @vonage/jwt from jwtOptions) finds bob's member.
     const asBob = new Vonage(
-      { applicationId: h.apps[0].application.id, privateKey: h.apps[0].privateKeyPem, jwtOptions: { subject: 'sdk-bob', acl: DEFAULT_CLIENT_ACL as never } },
+      {
+        applicationId: h.apps[0].application.id,
+        privateKey: h.apps[0].privateKeyPem,
+        jwtOptions: { subject: 'sdk-bob', acl: DEFAULT_CLIENT_ACL as never },
+      },
       { apiHost: h.base },
     );
     expect((await asBob.conversations.getMe(cid)).id).toBe(mid);
@@ -93,7 +118,10 @@ describe('the official @vonage/server-sdk against confab', () => {
     } as never);
     expect(text.id).toBeTypeOf('number');
     expect(text.body).toMatchObject({ messageType: 'text', text: 'hello' });
-    const custom = await asBob.conversations.createEvent(cid, { type: 'custom:ping', body: { n: 1 } } as never);
+    const custom = await asBob.conversations.createEvent(cid, {
+      type: 'custom:ping',
+      body: { n: 1 },
+    } as never);
     expect(custom.type).toBe('custom:ping');
     expect(custom.from).toBe(mid);
     for (let n = 0; n < 3; n++) {
@@ -125,7 +153,11 @@ describe('the official @vonage/server-sdk against confab', () => {
     const members: string[] = [];
     for (let i = 0; i < 3; i++) {
       const user = await vonage.users.createUser({ name: `sdk-guest-${i}` });
-      await vonage.conversations.createMember(cid, { state: 'INVITED', user: { id: user.id! }, channel: { type: 'app' } } as never);
+      await vonage.conversations.createMember(cid, {
+        state: 'INVITED',
+        user: { id: user.id! },
+        channel: { type: 'app' },
+      } as never);
     }
     for await (const m of vonage.conversations.listAllMembers(cid, { pageSize: 2 })) {
       members.push(m.user.name!);

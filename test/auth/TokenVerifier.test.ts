@@ -205,9 +205,17 @@ describe('TokenVerifier construction', () => {
 describe('TokenVerifier cache of verified tokens', () => {
   it('answers a token again from memory, but never past its expiry', async () => {
     let now = NOW_MS;
-    const clocked = new TokenVerifier([application(APP_A, keysA.publicKeyPem)], { now: () => now, clockToleranceSeconds: 0 });
+    const clocked = new TokenVerifier([application(APP_A, keysA.publicKeyPem)], {
+      now: () => now,
+      clockToleranceSeconds: 0,
+    });
     await clocked.ready();
-    const token = await mintToken({ applicationId: APP_A, privateKeyPem: keysA.privateKeyPem, issuedAt: NOW, ttlSeconds: 60 });
+    const token = await mintToken({
+      applicationId: APP_A,
+      privateKeyPem: keysA.privateKeyPem,
+      issuedAt: NOW,
+      ttlSeconds: 60,
+    });
 
     const first = await clocked.verify(`Bearer ${token}`);
     expect(await clocked.verify(`Bearer ${token}`)).toBe(first);
@@ -216,7 +224,11 @@ describe('TokenVerifier cache of verified tokens', () => {
   });
 
   it('does not remember a token that failed, nor confuse a tampered copy with a verified one', async () => {
-    const token = await mintToken({ applicationId: APP_A, privateKeyPem: keysA.privateKeyPem, issuedAt: NOW });
+    const token = await mintToken({
+      applicationId: APP_A,
+      privateKeyPem: keysA.privateKeyPem,
+      issuedAt: NOW,
+    });
     await verifier.verify(`Bearer ${token}`);
     const [header, payload, signature] = token.split('.');
     const tampered = `${header!}.${payload!}.${signature!.slice(0, -4)}AAAA`;

@@ -46,7 +46,9 @@ describe('confab command line', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('3 configuration problem(s)');
     expect(run.stderr).toContain('log.colour (line 1): unknown key');
-    expect(run.stderr).toContain('applications[0].public_key (line 8): cannot read the public key file /nowhere/key.pem');
+    expect(run.stderr).toContain(
+      'applications[0].public_key (line 8): cannot read the public key file /nowhere/key.pem',
+    );
     expect(run.stderr).toContain('numbers[0].application (line 12): names the unknown application "nobody"');
   });
 

@@ -41,7 +41,10 @@ describe('confab webhooks failed | replay', () => {
     const appId = '5a0f9d3e-8c1b-4e2a-9f6d-1b2c3d4e5f60';
     const yaml = minimalYaml(s, { httpPort, redisUrl: TEST_REDIS_URL, appId })
       .replace('shutdown:', 'events: { webhook_attempts: 1, webhook_timeout_ms: 500 }\nshutdown:')
-      .replace('    signature_secret: s3cret', `    signature_secret: s3cret\n    rtc: { event_url: "http://127.0.0.1:${hookPort}/rtc" }`);
+      .replace(
+        '    signature_secret: s3cret',
+        `    signature_secret: s3cret\n    rtc: { event_url: "http://127.0.0.1:${hookPort}/rtc" }`,
+      );
     const file = s.write('c.yaml', yaml);
     const { config } = loadConfig({ file, env: {} });
     const confab: RunningConfab = await startConfab({
@@ -87,7 +90,11 @@ describe('confab webhooks failed | replay', () => {
     expect(replay.code).toBe(0);
     expect(replay.stdout).toContain('delivered: 1');
     expect(bodies).toHaveLength(1);
-    expect(bodies[0]).toMatchObject({ type: 'member:joined', conversation_id: conversation.id, application_id: appId });
+    expect(bodies[0]).toMatchObject({
+      type: 'member:joined',
+      conversation_id: conversation.id,
+      application_id: appId,
+    });
     expect((await runCli(['webhooks', 'failed', '--config', file])).stdout).toContain('dead letters: 0');
   });
 });

@@ -23,16 +23,27 @@ describe('loadConfig', () => {
     mkdirSync(join(s.dir, 'config', 'keys'), { recursive: true });
     copyFileSync(s.publicKeyPath, join(s.dir, 'config/keys/demo.pub.pem'));
     copyFileSync(s.privateKeyPath, join(s.dir, 'config/keys/demo.key.pem'));
-    const { config, warnings } = loadConfig({ file: join(process.cwd(), 'config/confab.yaml'), env: {}, cwd: s.dir });
+    const { config, warnings } = loadConfig({
+      file: join(process.cwd(), 'config/confab.yaml'),
+      env: {},
+      cwd: s.dir,
+    });
 
     expect(config.http).toMatchObject({ host: '0.0.0.0', port: 3000, publicUrl: 'http://127.0.0.1:3000' });
-    expect(config.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', prefix: 'confab', isDefaultUrl: true });
+    expect(config.redis).toMatchObject({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'confab',
+      isDefaultUrl: true,
+    });
     expect(config.sip.listen).toEqual([
       { transport: 'udp', host: '0.0.0.0', port: 5060 },
       { transport: 'tcp', host: '0.0.0.0', port: 5060 },
     ]);
     expect(config.sip.timers).toEqual({ t1Ms: 500, t2Ms: 4000, t4Ms: 5000 });
-    expect(config.applications[0]).toMatchObject({ name: 'demo', id: '3f7c2a4e-1b6d-4c8e-9a0f-2d5e6b7c8a9d' });
+    expect(config.applications[0]).toMatchObject({
+      name: 'demo',
+      id: '3f7c2a4e-1b6d-4c8e-9a0f-2d5e6b7c8a9d',
+    });
     expect(config.applications[0]?.publicKeyPem).toContain('BEGIN PUBLIC KEY');
     expect(config.numbers).toEqual([{ number: '14155550100', application: 'demo' }]);
     expect(config.trunks[0]?.limits).toEqual({ maxCalls: 100, cps: 20 });
@@ -49,14 +60,22 @@ describe('loadConfig', () => {
     const s = scratch();
     const { config } = loadConfig({ file: s.write('c.yaml', 'applications: []\n'), env: {} });
 
-    expect(config.media).toMatchObject({ rtpPortMin: 20000, rtpPortMax: 29999, jitterMinMs: 20, jitterMaxMs: 100 });
+    expect(config.media).toMatchObject({
+      rtpPortMin: 20000,
+      rtpPortMax: 29999,
+      jitterMinMs: 20,
+      jitterMaxMs: 100,
+    });
     expect(config.shutdown.gracePeriodMs).toBe(10000);
     expect(config.applications).toEqual([]);
   });
 
   it('takes single values from the environment and secrets from ${NAME}', () => {
     const s = scratch();
-    const file = s.write('c.yaml', minimalYaml(s).replace('signature_secret: s3cret', 'signature_secret: "${APP_SECRET}"'));
+    const file = s.write(
+      'c.yaml',
+      minimalYaml(s).replace('signature_secret: s3cret', 'signature_secret: "${APP_SECRET}"'),
+    );
     const { config } = loadConfig({
       file,
       env: {
@@ -84,7 +103,10 @@ describe('loadConfig', () => {
 
   it('reports a missing secret and a bad override with where they come from', () => {
     const s = scratch();
-    const file = s.write('c.yaml', minimalYaml(s).replace('signature_secret: s3cret', 'signature_secret: "${NOPE}"'));
+    const file = s.write(
+      'c.yaml',
+      minimalYaml(s).replace('signature_secret: s3cret', 'signature_secret: "${NOPE}"'),
+    );
     const problems = problemsOf(file, { CONFAB_HTTP_PORT: 'eighty' });
 
     expect(problems).toContainEqual({
@@ -92,7 +114,10 @@ describe('loadConfig', () => {
       line: 10,
       message: 'the environment variable NOPE is not set (referenced as ${NOPE})',
     });
-    expect(problems).toContainEqual({ path: 'CONFAB_HTTP_PORT', message: 'must be a whole number, got "eighty"' });
+    expect(problems).toContainEqual({
+      path: 'CONFAB_HTTP_PORT',
+      message: 'must be a whole number, got "eighty"',
+    });
   });
 
   it('reports three different mistakes at once, each with its path and line', () => {
@@ -153,10 +178,15 @@ describe('loadConfig', () => {
     const byPath = new Map(problemsOf(file).map((p) => [p.path, p]));
 
     expect(byPath.get('media.rtp_port_min')?.message).toBe('must be below media.rtp_port_max');
-    expect(byPath.get('applications[0].private_key')).toMatchObject({ line: 6, message: 'does not belong to the configured public_key' });
+    expect(byPath.get('applications[0].private_key')).toMatchObject({
+      line: 6,
+      message: 'does not belong to the configured public_key',
+    });
     expect(byPath.get('applications[1].name')?.message).toMatch(/duplicate application name "app"/);
     expect(byPath.get('applications[1].public_key')).toMatchObject({ line: 10 });
-    expect(byPath.get('applications[1].public_key')?.message).toMatch(/cannot read the public key file .*ENOENT/);
+    expect(byPath.get('applications[1].public_key')?.message).toMatch(
+      /cannot read the public key file .*ENOENT/,
+    );
     expect(byPath.get('numbers[1].number')).toMatchObject({ line: 14 });
     expect(byPath.get('trunks[0].inbound.allow[0]')?.message).toMatch(/not an address or CIDR/);
   });
@@ -174,7 +204,11 @@ describe('loadConfig', () => {
 
   it('accepts inline PEM keys', () => {
     const s = scratch();
-    const inline = s.publicKeyPem.trim().split('\n').map((line) => `      ${line}`).join('\n');
+    const inline = s.publicKeyPem
+      .trim()
+      .split('\n')
+      .map((line) => `      ${line}`)
+      .join('\n');
     const file = s.write(
       'inline.yaml',
       minimalYaml(s).replace(`public_key: ${s.publicKeyPath}`, `public_key: |\n${inline}`),

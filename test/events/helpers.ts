@@ -21,7 +21,11 @@ export function testApplication(url: string | null = null): Application {
 }
 
 /** Polls `check` every 20 ms until it is true; throws after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) {
@@ -32,7 +36,12 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 }
 
 /** All recorded events of a conversation, by id. */
-export async function readConversation(redis: RedisClient, keys: KeyScheme, app: string, conversationId: string): Promise<ConversationEvent[]> {
+export async function readConversation(
+  redis: RedisClient,
+  keys: KeyScheme,
+  app: string,
+  conversationId: string,
+): Promise<ConversationEvent[]> {
   const all = await redis.hgetall(keys.conversationEvents(app, conversationId));
 
   return Object.values(all)
@@ -41,7 +50,13 @@ export async function readConversation(redis: RedisClient, keys: KeyScheme, app:
 }
 
 /** Asserts-by-throwing that a conversation holds exactly `n` events with ids 1..n and `body.n` 0..n-1 in order. */
-export async function expectExactlyOnceInOrder(redis: RedisClient, keys: KeyScheme, app: string, conversationId: string, n: number): Promise<void> {
+export async function expectExactlyOnceInOrder(
+  redis: RedisClient,
+  keys: KeyScheme,
+  app: string,
+  conversationId: string,
+  n: number,
+): Promise<void> {
   const events = await readConversation(redis, keys, app, conversationId);
   const seq = Number(await redis.get(keys.conversationSeq(app, conversationId)));
   const problems: string[] = [];
@@ -77,7 +92,10 @@ export interface Receiver {
 }
 
 /** Starts a webhook receiver (port 0 = any free port). */
-export async function startReceiver(handle: (request: Received) => number | null = () => 200, port = 0): Promise<Receiver> {
+export async function startReceiver(
+  handle: (request: Received) => number | null = () => 200,
+  port = 0,
+): Promise<Receiver> {
   const received: Received[] = [];
   const hanging: ServerResponse[] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -85,7 +103,11 @@ export async function startReceiver(handle: (request: Received) => number | null
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const entry: Received = { body, authorization: request.headers.authorization, json: JSON.parse(body) as Record<string, unknown> };
+      const entry: Received = {
+        body,
+        authorization: request.headers.authorization,
+        json: JSON.parse(body) as Record<string, unknown>,
+      };
       const status = handle(entry);
       if (status === null) {
         hanging.push(response);
@@ -150,7 +172,9 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
 
 /** Spawns a worker process and waits until it reports ready. */
 export async function spawnWorker(config: WorkerFixtureConfig): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -27,12 +27,22 @@ describe('EventRecorder (the atomic recording script)', () => {
   });
 
   it('numbers events 1..n per conversation and stores the body byte-exact', async () => {
-    const tricky = { list: [], nested: { empty: {}, arr: [1, [2]] }, big: 9007199254740991, pi: 3.141592653589793, text: 'a/b "q" é' };
-    const results = await recorder.record(app, [event('k1', tricky), event('k2', { n: 2 }), event('k3', { n: 3 }, 'CON-2')], {
-      jobId: 'j1',
-      confirmChannel: null,
-      timestamp: '2026-01-02T03:04:05.678Z',
-    });
+    const tricky = {
+      list: [],
+      nested: { empty: {}, arr: [1, [2]] },
+      big: 9007199254740991,
+      pi: 3.141592653589793,
+      text: 'a/b "q" é',
+    };
+    const results = await recorder.record(
+      app,
+      [event('k1', tricky), event('k2', { n: 2 }), event('k3', { n: 3 }, 'CON-2')],
+      {
+        jobId: 'j1',
+        confirmChannel: null,
+        timestamp: '2026-01-02T03:04:05.678Z',
+      },
+    );
     expect(results).toEqual([
       { id: 1, timestamp: '2026-01-02T03:04:05.678Z', isNew: true, refused: false },
       { id: 2, timestamp: '2026-01-02T03:04:05.678Z', isNew: true, refused: false },
@@ -43,7 +53,10 @@ describe('EventRecorder (the atomic recording script)', () => {
       `{"id":1,"timestamp":"2026-01-02T03:04:05.678Z","applicationId":"app-1","conversationId":"CON-1","type":"custom:test","from":null,"body":${JSON.stringify(tricky)},"deletedAt":null}`,
     );
     expect(await ctx.redis.get(ctx.keys.conversationSeq(app, 'CON-1'))).toBe('2');
-    expect(await ctx.redis.hgetall(ctx.keys.conversationEventKeys(app, 'CON-1'))).toEqual({ k1: '1', k2: '2' });
+    expect(await ctx.redis.hgetall(ctx.keys.conversationEventKeys(app, 'CON-1'))).toEqual({
+      k1: '1',
+      k2: '2',
+    });
   });
 
   it('refuses events of a deleted conversation and writes nothing for them', async () => {
@@ -64,7 +77,11 @@ describe('EventRecorder (the atomic recording script)', () => {
   });
 
   it('treats a second recording of the same key as a no-op that answers the first id and timestamp', async () => {
-    const first = await recorder.record(app, [event('dup', { n: 0 })], { jobId: 'a', confirmChannel: null, timestamp: '2026-01-01T00:00:00.000Z' });
+    const first = await recorder.record(app, [event('dup', { n: 0 })], {
+      jobId: 'a',
+      confirmChannel: null,
+      timestamp: '2026-01-01T00:00:00.000Z',
+    });
     const again = await recorder.record(app, [event('dup', { n: 0 }), event('new', { n: 1 })], {
       jobId: 'b',
       confirmChannel: null,
@@ -86,8 +103,16 @@ describe('EventRecorder (the atomic recording script)', () => {
     const confirm = ctx.keys.producerChannel('p1');
     await subscriber.subscribe(ctx.keys.realtimeChannel(app), confirm);
     try {
-      await recorder.record(app, [event('r1', { n: 0 })], { jobId: 'job-1', confirmChannel: confirm, timestamp: '2026-01-01T00:00:00.000Z' });
-      await recorder.record(app, [event('r1', { n: 0 })], { jobId: 'job-2', confirmChannel: confirm, timestamp: '2026-01-01T00:00:01.000Z' });
+      await recorder.record(app, [event('r1', { n: 0 })], {
+        jobId: 'job-1',
+        confirmChannel: confirm,
+        timestamp: '2026-01-01T00:00:00.000Z',
+      });
+      await recorder.record(app, [event('r1', { n: 0 })], {
+        jobId: 'job-2',
+        confirmChannel: confirm,
+        timestamp: '2026-01-01T00:00:01.000Z',
+      });
       await new Promise((wake) => setTimeout(wake, 100));
       expect(messages.map(([channel]) => channel)).toEqual([ctx.keys.realtimeChannel(app), confirm, confirm]);
       expect(JSON.parse(messages[0]![1])).toMatchObject({ id: 1, conversationId: 'CON-1', body: { n: 0 } });
@@ -99,12 +124,23 @@ describe('EventRecorder (the atomic recording script)', () => {
   });
 
   it('leaves members and legs alone when they do not exist, and works out effects from event bodies', async () => {
-    expect(effectOf('member:joined', 'MEM-9', {})).toEqual({ kind: 'member', memberId: 'MEM-9', state: 'JOINED', timestampField: 'joined' });
+    expect(effectOf('member:joined', 'MEM-9', {})).toEqual({
+      kind: 'member',
+      memberId: 'MEM-9',
+      state: 'JOINED',
+      timestampField: 'joined',
+    });
     expect(effectOf('leg:status:update', null, { leg_id: 'L', status: 'bogus' })).toEqual({ kind: 'none' });
     expect(effectOf('message', 'MEM-9', { member_id: 'MEM-9' })).toEqual({ kind: 'none' });
     const results = await recorder.record(
       app,
-      [{ ...event('m', { member_id: 'MEM-x' }), type: 'member:joined', effect: effectOf('member:joined', null, { member_id: 'MEM-x' }) }],
+      [
+        {
+          ...event('m', { member_id: 'MEM-x' }),
+          type: 'member:joined',
+          effect: effectOf('member:joined', null, { member_id: 'MEM-x' }),
+        },
+      ],
       { jobId: 'j', confirmChannel: null, timestamp: '2026-01-01T00:00:00.000Z' },
     );
     expect(results[0]!.id).toBe(1);

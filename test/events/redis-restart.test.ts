@@ -5,9 +5,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventProducer } from '../../src/events/index.js';
 import type { ConversationEvent } from '../../src/domain/index.js';
-import { createRedis, findExecutable, KeyScheme, redisAnswers, type RedisClient } from '../../src/store/index.js';
+import {
+  createRedis,
+  findExecutable,
+  KeyScheme,
+  redisAnswers,
+  type RedisClient,
+} from '../../src/store/index.js';
 import { freshPrefix } from '../support/redis.js';
-import { expectExactlyOnceInOrder, freePort, spawnWorker, testApplication, waitFor, waitForDrain, type WorkerProcess } from './helpers.js';
+import {
+  expectExactlyOnceInOrder,
+  freePort,
+  spawnWorker,
+  testApplication,
+  waitFor,
+  waitForDrain,
+  type WorkerProcess,
+} from './helpers.js';
 
 /** A private redis-server with every write fsynced to its append-only file before it is acknowledged. */
 class PrivateRedis {
@@ -26,7 +40,22 @@ class PrivateRedis {
   async start(): Promise<void> {
     const child = spawn(
       this.binary,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
       { stdio: 'ignore' },
     );
     this.#child = child;
@@ -76,9 +105,23 @@ describe('a Redis restart (AOF on) during load', () => {
     const app = testApplication();
     const workers: WorkerProcess[] = [];
     for (let i = 0; i < 2; i++) {
-      workers.push(await spawnWorker({ redisUrl: redis.url, prefix, applications: [app], concurrency: 8, lockDurationMs: 2000, stalledIntervalMs: 500 }));
+      workers.push(
+        await spawnWorker({
+          redisUrl: redis.url,
+          prefix,
+          applications: [app],
+          concurrency: 8,
+          lockDurationMs: 2000,
+          stalledIntervalMs: 500,
+        }),
+      );
     }
-    const producer = await createEventProducer({ redisUrl: redis.url, keys, confirmPollMs: 300, confirmTimeoutMs: 30_000 });
+    const producer = await createEventProducer({
+      redisUrl: redis.url,
+      keys,
+      confirmPollMs: 300,
+      confirmTimeoutMs: 30_000,
+    });
     try {
       const conversations = Array.from({ length: 10 }, (_, i) => `CON-r${i}`);
       const perConversation = 150;
@@ -87,7 +130,11 @@ describe('a Redis restart (AOF on) during load', () => {
       const emitting = (async () => {
         for (let n = 0; n < perConversation; n++) {
           for (const conversationId of conversations) {
-            outcomes.push(producer.emit({ applicationId: app.id, conversationId, type: 'message', body: { n } }).catch((error: Error) => error));
+            outcomes.push(
+              producer
+                .emit({ applicationId: app.id, conversationId, type: 'message', body: { n } })
+                .catch((error: Error) => error),
+            );
           }
           emitted = n + 1;
           await new Promise((wake) => setTimeout(wake, 10));
@@ -107,7 +154,12 @@ describe('a Redis restart (AOF on) during load', () => {
         await expectExactlyOnceInOrder(client, keys, app.id, conversationId, perConversation);
       }
       // The same worker processes still consume after the restart.
-      const after = await producer.emit({ applicationId: app.id, conversationId: 'CON-after', type: 'message', body: { n: 0 } });
+      const after = await producer.emit({
+        applicationId: app.id,
+        conversationId: 'CON-after',
+        type: 'message',
+        body: { n: 0 },
+      });
       expect(after.id).toBe(1);
       expect(workers.every((worker) => worker.child.exitCode === null)).toBe(true);
     } finally {

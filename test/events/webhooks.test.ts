@@ -48,7 +48,11 @@ describe('webhook delivery', () => {
     await ctx.cleanup();
   });
 
-  const start = async (applications: Application[], webhooks: { attempts?: number; backoffMs?: number; timeoutMs?: number }, metrics = createMetricsRegistry()) =>
+  const start = async (
+    applications: Application[],
+    webhooks: { attempts?: number; backoffMs?: number; timeoutMs?: number },
+    metrics = createMetricsRegistry(),
+  ) =>
     (worker = await startEventWorker({
       redisUrl: TEST_REDIS_URL,
       keys: ctx.keys,
@@ -65,7 +69,13 @@ describe('webhook delivery', () => {
     receivers.push(receiver);
     const app = testApplication(receiver.url);
     await start([app], { attempts: 3, backoffMs: 100, timeoutMs: 2000 });
-    const event = await producer.emit({ applicationId: app.id, conversationId: 'CON-s', type: 'message', from: 'MEM-x', body: { text: 'hi' } });
+    const event = await producer.emit({
+      applicationId: app.id,
+      conversationId: 'CON-s',
+      type: 'message',
+      from: 'MEM-x',
+      body: { text: 'hi' },
+    });
     await waitFor(() => receiver.received.length === 1, 5000, 'the delivery');
     const { body, authorization, json } = receiver.received[0]!;
     expect(json).toEqual({
@@ -82,8 +92,12 @@ describe('webhook delivery', () => {
     const claims = await verifyWebhook(app.signatureSecret, authorization, body);
     expect(claims.application_id).toBe(app.id);
     expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
-    await expect(verifyWebhook(app.signatureSecret, authorization, body.replace('hi', 'ho'))).rejects.toBeInstanceOf(WebhookSignatureError);
-    await expect(verifyWebhook('another secret', authorization, body)).rejects.toBeInstanceOf(WebhookSignatureError);
+    await expect(
+      verifyWebhook(app.signatureSecret, authorization, body.replace('hi', 'ho')),
+    ).rejects.toBeInstanceOf(WebhookSignatureError);
+    await expect(verifyWebhook('another secret', authorization, body)).rejects.toBeInstanceOf(
+      WebhookSignatureError,
+    );
   });
 
   it('delivers everything, in order per conversation, to a receiver that was down for a while', async () => {
@@ -103,13 +117,19 @@ describe('webhook delivery', () => {
     await new Promise((wake) => setTimeout(wake, 400));
     const receiver = await startReceiver(() => 200, port);
     receivers.push(receiver);
-    await waitFor(() => conversations.every((c) => firstArrivals(receiver, c).length === 15), 15_000, 'all deliveries');
+    await waitFor(
+      () => conversations.every((c) => firstArrivals(receiver, c).length === 15),
+      15_000,
+      'all deliveries',
+    );
     for (const conversationId of conversations) {
       expect(firstArrivals(receiver, conversationId)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     }
     expect(await listDeadLetters({ redis: ctx.redis, keys: ctx.keys, applicationIds: [app.id] })).toEqual([]);
     // Attempts did fail while it was down.
-    const failures = /confab_webhook_failures_total\{application="[^"]+"\} (\d+)/.exec(await metrics.metrics());
+    const failures = /confab_webhook_failures_total\{application="[^"]+"\} (\d+)/.exec(
+      await metrics.metrics(),
+    );
     expect(Number(failures?.[1])).toBeGreaterThan(0);
   });
 
@@ -129,14 +149,23 @@ describe('webhook delivery', () => {
     const emits = [];
     for (let n = 0; n < 20; n++) {
       for (const c of ['CON-a', 'CON-b', 'CON-c']) {
-        emits.push(producer.emit({ applicationId: slowApp.id, conversationId: c, type: 'message', body: { n } }));
+        emits.push(
+          producer.emit({ applicationId: slowApp.id, conversationId: c, type: 'message', body: { n } }),
+        );
       }
     }
     await Promise.all(emits);
     await waitFor(() => hung >= 3, 5000, 'the silent receiver to be holding requests');
     const good = [];
     for (let n = 0; n < 40; n++) {
-      good.push(producer.emit({ applicationId: goodApp.id, conversationId: `CON-g${n % 4}`, type: 'message', body: { n } }));
+      good.push(
+        producer.emit({
+          applicationId: goodApp.id,
+          conversationId: `CON-g${n % 4}`,
+          type: 'message',
+          body: { n },
+        }),
+      );
     }
     await Promise.all(good);
     await waitFor(() => healthy.received.length >= 40, 8000, 'the healthy application to get everything');
@@ -157,9 +186,16 @@ describe('webhook delivery', () => {
     await start([app], { attempts: 3, backoffMs: 50, timeoutMs: 2000 }, metrics);
     await producer.emit({ applicationId: app.id, conversationId: 'CON-x', type: 'message', body: { n: 0 } });
     await producer.emit({ applicationId: app.id, conversationId: 'CON-x', type: 'message', body: { n: 1 } });
-    await waitFor(async () => (await listDeadLetters({ redis: ctx.redis, keys: ctx.keys, applicationIds: [app.id] })).length === 2, 10_000, 'two dead letters');
+    await waitFor(
+      async () =>
+        (await listDeadLetters({ redis: ctx.redis, keys: ctx.keys, applicationIds: [app.id] })).length === 2,
+      10_000,
+      'two dead letters',
+    );
     const letters = await listDeadLetters({ redis: ctx.redis, keys: ctx.keys, applicationIds: [app.id] });
-    expect(letters.map((letter) => [letter.conversationId, letter.eventId, letter.attempts, letter.lastError])).toEqual([
+    expect(
+      letters.map((letter) => [letter.conversationId, letter.eventId, letter.attempts, letter.lastError]),
+    ).toEqual([
       ['CON-x', 1, 3, 'HTTP 500'],
       ['CON-x', 2, 3, 'HTTP 500'],
     ]);

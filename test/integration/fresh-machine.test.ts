@@ -40,7 +40,9 @@ describe('confab start on a machine where no Redis runs', () => {
       encoding: 'utf8',
       timeout: 60_000,
     });
-    const log = existsSync(join(s.dir, 'confab.log')) ? spawnSync('cat', [join(s.dir, 'confab.log')], { encoding: 'utf8' }).stdout : '';
+    const log = existsSync(join(s.dir, 'confab.log'))
+      ? spawnSync('cat', [join(s.dir, 'confab.log')], { encoding: 'utf8' }).stdout
+      : '';
 
     expect(run.error, run.stderr).toBeUndefined();
     expect(run.stdout, `${run.stderr}\n${log}`).toContain('health={"status":"up"}');

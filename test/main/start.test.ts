@@ -93,7 +93,9 @@ describe('startConfab', () => {
 
     // The Conversation API, its OpenAPI document and the realtime endpoint are mounted.
     expect((await fetch(`${base}/v1/users`)).status).toBe(401);
-    expect(((await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string }).openapi).toBe('3.1.0');
+    expect(((await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string }).openapi).toBe(
+      '3.1.0',
+    );
     expect((await fetch(`${base}/v1/realtime`)).status).toBeGreaterThanOrEqual(400);
 
     await confab.stop('test');
@@ -118,7 +120,9 @@ describe('startConfab', () => {
     const began = Date.now();
     const attempt = start({ httpPort: await freePort(), redisUrl: `redis://127.0.0.1:${deadPort}` });
 
-    await expect(attempt).rejects.toThrow(/no Redis answers at redis:\/\/127\.0\.0\.1:\d+\. Install and start Redis/);
+    await expect(attempt).rejects.toThrow(
+      /no Redis answers at redis:\/\/127\.0\.0\.1:\d+\. Install and start Redis/,
+    );
     expect(Date.now() - began).toBeLessThan(5000);
   });
 });
@@ -154,9 +158,13 @@ describe('confab start as a process', () => {
     const port = await freePort();
     const file = s.write('c.yaml', minimalYaml(s, { httpPort: port, redisUrl: TEST_REDIS_URL }));
     const entry = new URL('../../src/cli/run.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'start', '--no-worker', '--config', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', entry, 'start', '--no-worker', '--config', file],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,7 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TrunkConfig } from '../../src/config/index.js';
-import { answerChallenge, getCallId, getHeader, parseMessage, SipUserAgent, type SipResponse } from '../../src/sip/index.js';
+import {
+  answerChallenge,
+  getCallId,
+  getHeader,
+  parseMessage,
+  SipUserAgent,
+  type SipResponse,
+} from '../../src/sip/index.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -11,18 +18,39 @@ afterEach(async () => {
 });
 
 function trunk(overrides: Partial<TrunkConfig> = {}): TrunkConfig {
-  return { name: 't', inbound: { allow: ['127.0.0.1/32'], digest: null }, outbound: null, limits: { maxCalls: 100, cps: 100 }, ...overrides };
+  return {
+    name: 't',
+    inbound: { allow: ['127.0.0.1/32'], digest: null },
+    outbound: null,
+    limits: { maxCalls: 100, cps: 100 },
+    ...overrides,
+  };
 }
 
-async function startUa(trunks: TrunkConfig[], nonceLifetimeMs?: number): Promise<{ ua: SipUserAgent; port: number }> {
-  const ua = await SipUserAgent.start({ host: '127.0.0.1', udpPort: 0, tcpPort: null, trunks, timers: { t1: 50 }, nonceLifetimeMs });
+async function startUa(
+  trunks: TrunkConfig[],
+  nonceLifetimeMs?: number,
+): Promise<{ ua: SipUserAgent; port: number }> {
+  const ua = await SipUserAgent.start({
+    host: '127.0.0.1',
+    udpPort: 0,
+    tcpPort: null,
+    trunks,
+    timers: { t1: 50 },
+    nonceLifetimeMs,
+  });
   cleanup.push(() => ua.close());
 
   return { ua, port: ua.transport.localEndpoint('udp')!.port };
 }
 
 /** A UDP client bound to `address` that collects responses. */
-async function client(address = '127.0.0.1'): Promise<{ socket: Socket; port: number; send: (text: string, port: number) => void; next: (ms?: number) => Promise<SipResponse | null> }> {
+async function client(address = '127.0.0.1'): Promise<{
+  socket: Socket;
+  port: number;
+  send: (text: string, port: number) => void;
+  next: (ms?: number) => Promise<SipResponse | null>;
+}> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, address, resolve));
   cleanup.push(() => socket.close());
@@ -57,7 +85,13 @@ async function client(address = '127.0.0.1'): Promise<{ socket: Socket; port: nu
 
 let seq = 0;
 let lastCallId = '';
-function request(method: string, from: { address: string; port: number }, to: number, extra: string[] = [], body = ''): string {
+function request(
+  method: string,
+  from: { address: string; port: number },
+  to: number,
+  extra: string[] = [],
+  body = '',
+): string {
   seq++;
   lastCallId = `call-${seq}-${Math.random()}`;
 
@@ -100,7 +134,12 @@ describe('SipUserAgent', () => {
   it('drops scanners and unknown sources silently, allocating no transaction', async () => {
     const { ua, port } = await startUa([trunk()]);
     const scanner = await client();
-    scanner.send(request('OPTIONS', { address: '127.0.0.1', port: scanner.port }, port, ['User-Agent: friendly-scanner']), port);
+    scanner.send(
+      request('OPTIONS', { address: '127.0.0.1', port: scanner.port }, port, [
+        'User-Agent: friendly-scanner',
+      ]),
+      port,
+    );
     const stranger = await client('127.0.0.3');
     stranger.send(request('INVITE', { address: '127.0.0.3', port: stranger.port }, port), port);
     stranger.send('GARBAGE / SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.3:1;branch=z9hG4bKx\r\n\r\n', port);
@@ -117,7 +156,13 @@ describe('SipUserAgent', () => {
       call.reject(486);
     });
     const c = await client();
-    c.send(request('BYE', { address: '127.0.0.1', port: c.port }, port).replace('To: <sip:15550001000@127.0.0.1>', 'To: <sip:15550001000@127.0.0.1>;tag=nope'), port);
+    c.send(
+      request('BYE', { address: '127.0.0.1', port: c.port }, port).replace(
+        'To: <sip:15550001000@127.0.0.1>',
+        'To: <sip:15550001000@127.0.0.1>;tag=nope',
+      ),
+      port,
+    );
     expect((await final(c))?.status).toBe(481);
     // Four INVITEs at once: the bucket holds two, so two pass and two are refused whatever the timing.
     for (let i = 0; i < 4; i++) {
@@ -162,17 +207,33 @@ describe('SipUserAgent', () => {
     expect(replay?.status).toBe(401);
     expect(getHeader(replay!, 'WWW-Authenticate')).not.toContain('stale');
     // Unknown user and wrong password get the same answer shape.
-    const shape = (r: SipResponse | null): string => (getHeader(r!, 'WWW-Authenticate') ?? '').replace(/nonce="[^"]*"/, 'nonce=""');
-    c.send(request('INVITE', from, port, [`Authorization: ${answerChallenge(www, { username: 'mallory', password: 'pw' }, 'INVITE', `sip:15550001000@127.0.0.1:${port}`)!}`]), port);
+    const shape = (r: SipResponse | null): string =>
+      (getHeader(r!, 'WWW-Authenticate') ?? '').replace(/nonce="[^"]*"/, 'nonce=""');
+    c.send(
+      request('INVITE', from, port, [
+        `Authorization: ${answerChallenge(www, { username: 'mallory', password: 'pw' }, 'INVITE', `sip:15550001000@127.0.0.1:${port}`)!}`,
+      ]),
+      port,
+    );
     const unknownUser = await final(c);
-    c.send(request('INVITE', from, port, [`Authorization: ${answerChallenge(www, { username: 'alice', password: 'nope' }, 'INVITE', `sip:15550001000@127.0.0.1:${port}`)!}`]), port);
+    c.send(
+      request('INVITE', from, port, [
+        `Authorization: ${answerChallenge(www, { username: 'alice', password: 'nope' }, 'INVITE', `sip:15550001000@127.0.0.1:${port}`)!}`,
+      ]),
+      port,
+    );
     const wrongPassword = await final(c);
     expect(shape(unknownUser)).toBe(shape(wrongPassword));
     // A correct answer to an expired nonce: stale=true.
     c.send(request('INVITE', from, port), port);
     const fresh = getHeader((await final(c))!, 'WWW-Authenticate')!;
     await new Promise((resolve) => setTimeout(resolve, 1600));
-    c.send(request('INVITE', from, port, [`Authorization: ${answerChallenge(fresh, digest, 'INVITE', `sip:15550001000@127.0.0.1:${port}`)!}`]), port);
+    c.send(
+      request('INVITE', from, port, [
+        `Authorization: ${answerChallenge(fresh, digest, 'INVITE', `sip:15550001000@127.0.0.1:${port}`)!}`,
+      ]),
+      port,
+    );
     expect(getHeader((await final(c))!, 'WWW-Authenticate')).toContain('stale=true');
     expect(invites).toBe(1);
   });

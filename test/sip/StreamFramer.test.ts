@@ -3,15 +3,29 @@ import { StreamFramer, parseMessage, type FramerOutput } from '../../src/sip/ind
 
 const msg = (body: string, cl: string | null = String(Buffer.byteLength(body))): Buffer =>
   Buffer.from(
-    ['MESSAGE sip:a@b.example SIP/2.0', 'Via: SIP/2.0/TCP h.example;branch=z9hG4bK1', 'CSeq: 1 MESSAGE', ...(cl === null ? [] : [`Content-Length: ${cl}`]), '', body].join('\r\n'),
+    [
+      'MESSAGE sip:a@b.example SIP/2.0',
+      'Via: SIP/2.0/TCP h.example;branch=z9hG4bK1',
+      'CSeq: 1 MESSAGE',
+      ...(cl === null ? [] : [`Content-Length: ${cl}`]),
+      '',
+      body,
+    ].join('\r\n'),
   );
 
-const messages = (out: FramerOutput[]): string[] => out.flatMap((o) => (o.type === 'message' ? [parseMessage(o.data).body.toString()] : []));
+const messages = (out: FramerOutput[]): string[] =>
+  out.flatMap((o) => (o.type === 'message' ? [parseMessage(o.data).body.toString()] : []));
 
 describe('StreamFramer', () => {
   it('frames messages delivered one byte at a time, skipping CRLF keepalives between them', () => {
     const framer = new StreamFramer(65535);
-    const stream = Buffer.concat([Buffer.from('\r\n\r\n'), msg('héllo'), Buffer.from('\r\n'), msg(''), msg('x\r\n\r\ny')]);
+    const stream = Buffer.concat([
+      Buffer.from('\r\n\r\n'),
+      msg('héllo'),
+      Buffer.from('\r\n'),
+      msg(''),
+      msg('x\r\n\r\ny'),
+    ]);
     const out: FramerOutput[] = [];
     for (const byte of stream) {
       out.push(...framer.push(Buffer.from([byte])));

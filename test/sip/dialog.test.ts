@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Dialog, parseMessage, serializeMessage, serializeUri, getHeaderValues, type SipRequest, type SipResponse } from '../../src/sip/index.js';
+import {
+  Dialog,
+  parseMessage,
+  serializeMessage,
+  serializeUri,
+  getHeaderValues,
+  type SipRequest,
+  type SipResponse,
+} from '../../src/sip/index.js';
 
 const INVITE = parseMessage(
   Buffer.from(
@@ -21,14 +29,25 @@ const INVITE = parseMessage(
 
 describe('Dialog (RFC 3261 §12)', () => {
   it('as UAS keeps the Record-Route order, targets the Contact, and rejects out-of-order CSeq', () => {
-    const dialog = Dialog.forUas(INVITE, 'ttag', { transport: 'udp', address: '192.0.2.9', port: 5060 }, '<sip:confab@192.0.2.1>');
+    const dialog = Dialog.forUas(
+      INVITE,
+      'ttag',
+      { transport: 'udp', address: '192.0.2.9', port: 5060 },
+      '<sip:confab@192.0.2.1>',
+    );
     expect(dialog.id).toBe('dialog-1|ttag|ftag');
     expect(dialog.routeSet).toEqual(['<sip:p1.example;lr>', '<sip:p2.example;lr>']);
     const bye = dialog.createRequest('BYE');
     expect(serializeUri(bye.uri)).toBe('sip:caller@192.0.2.9:5062');
     expect(getHeaderValues(bye, 'Route')).toEqual(['<sip:p1.example;lr>', '<sip:p2.example;lr>']);
-    expect(serializeMessage(bye).toString()).toContain('From: <sip:15550001000@192.0.2.1>;tag=ttag\r\nTo: <sip:caller@192.0.2.9>;tag=ftag\r\nCall-ID: dialog-1\r\nCSeq: 1 BYE\r\n');
-    const peer = (seq: number): SipRequest => ({ ...INVITE, method: 'INFO', headers: INVITE.headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: `${seq} INFO` } : h)) });
+    expect(serializeMessage(bye).toString()).toContain(
+      'From: <sip:15550001000@192.0.2.1>;tag=ttag\r\nTo: <sip:caller@192.0.2.9>;tag=ftag\r\nCall-ID: dialog-1\r\nCSeq: 1 BYE\r\n',
+    );
+    const peer = (seq: number): SipRequest => ({
+      ...INVITE,
+      method: 'INFO',
+      headers: INVITE.headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: `${seq} INFO` } : h)),
+    });
     expect(dialog.acceptRemoteSeq(peer(11))).toBe(true);
     expect(dialog.acceptRemoteSeq(peer(11))).toBe(false);
     expect(dialog.acceptRemoteSeq(peer(9))).toBe(false);
@@ -50,7 +69,12 @@ describe('Dialog (RFC 3261 §12)', () => {
       ],
       body: Buffer.alloc(0),
     };
-    const dialog = Dialog.forUac(INVITE, ok, { transport: 'udp', address: '192.0.2.1', port: 5060 }, '<sip:confab@192.0.2.9>');
+    const dialog = Dialog.forUac(
+      INVITE,
+      ok,
+      { transport: 'udp', address: '192.0.2.1', port: 5060 },
+      '<sip:confab@192.0.2.9>',
+    );
     expect(dialog.routeSet).toEqual(['<sip:p2.example;lr>', '<sip:p1.example;lr>']);
     expect(dialog.remoteTag).toBe('callee');
     const ack = dialog.createRequest('ACK', { cseq: 10 });

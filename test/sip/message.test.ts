@@ -100,8 +100,14 @@ describe('parseMessage', () => {
     expect(getHeader(m, 'UnknownHeaderWithUnusualValue')).toBe(';;,,;;,;');
     const contacts = getContacts(m);
     expect(contacts).not.toBe('*');
-    expect(contacts[0]).toMatchObject({ displayName: 'Quoted string ""', params: { newparam: 'newvalue', secondparam: null, q: '0.33' } });
-    expect(getRoutes(m)[0]?.uri).toMatchObject({ host: 'services.example.com', params: { lr: null, unknownwith: 'value', 'unknown-no-value': null } });
+    expect(contacts[0]).toMatchObject({
+      displayName: 'Quoted string ""',
+      params: { newparam: 'newvalue', secondparam: null, q: '0.33' },
+    });
+    expect(getRoutes(m)[0]?.uri).toMatchObject({
+      host: 'services.example.com',
+      params: { lr: null, unknownwith: 'value', 'unknown-no-value': null },
+    });
     expect(m.body).toHaveLength(150);
   });
 
@@ -109,14 +115,42 @@ describe('parseMessage', () => {
     const raw = crlf([
       'MESSAGE sip:a@b.example SIP/2.0',
       'v: SIP/2.0/UDP h.example;branch=z9hG4bK1',
-      'i: c1', 'f: <sip:x@y.example>;tag=1', 't: <sip:a@b.example>', 'm: <sip:x@h.example>', 'c: text/plain',
-      'k: timer', 's: hi', 'e: gzip', 'o: refer', 'r: <sip:c@d.example>', 'u: presence', 'b: <sip:e@f.example>',
-      'x: 1800', 'CSeq: 1 MESSAGE', 'l: 2', '', 'hi',
+      'i: c1',
+      'f: <sip:x@y.example>;tag=1',
+      't: <sip:a@b.example>',
+      'm: <sip:x@h.example>',
+      'c: text/plain',
+      'k: timer',
+      's: hi',
+      'e: gzip',
+      'o: refer',
+      'r: <sip:c@d.example>',
+      'u: presence',
+      'b: <sip:e@f.example>',
+      'x: 1800',
+      'CSeq: 1 MESSAGE',
+      'l: 2',
+      '',
+      'hi',
     ]);
     const m = parseMessage(raw);
     expect(m.headers.map((h) => h.name)).toEqual([
-      'Via', 'Call-ID', 'From', 'To', 'Contact', 'Content-Type', 'Supported', 'Subject', 'Content-Encoding', 'Event',
-      'Refer-To', 'Allow-Events', 'Referred-By', 'Session-Expires', 'CSeq', 'Content-Length',
+      'Via',
+      'Call-ID',
+      'From',
+      'To',
+      'Contact',
+      'Content-Type',
+      'Supported',
+      'Subject',
+      'Content-Encoding',
+      'Event',
+      'Refer-To',
+      'Allow-Events',
+      'Referred-By',
+      'Session-Expires',
+      'CSeq',
+      'Content-Length',
     ]);
     expect(getCallId(m)).toBe('c1');
     expect(getContentType(m)).toEqual({ type: 'text', subtype: 'plain', params: {} });
@@ -133,7 +167,13 @@ describe('parseMessage', () => {
         'Via: SIP/2.0/UDP h1.example;branch=z9hG4bK1, SIP/2.0/TCP h2.example;branch=z9hG4bK2',
         'Via: SIP/2.0/UDP h3.example;branch=z9hG4bK3',
         'Contact: "Smith, J" <sip:j,k@h.example;x=1>;q=0.5, <sip:k@h.example>',
-        'To: <sip:a@b.example>', 'From: <sip:c@d.example>;tag=9', 'Call-ID: x', 'CSeq: 2 OPTIONS', 'Content-Length: 0', '', '',
+        'To: <sip:a@b.example>',
+        'From: <sip:c@d.example>;tag=9',
+        'Call-ID: x',
+        'CSeq: 2 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
       ]),
     );
     expect(getVias(inv).map((v) => v.host)).toEqual(['h1.example', 'h2.example', 'h3.example']);
@@ -148,13 +188,28 @@ describe('parseMessage', () => {
   });
 
   it('gives typed errors: requests carry the status a UAS answers, responses carry none', () => {
-    const bad = tryParseMessage(Buffer.from('OPTIONS sip:a@b SIP/3.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: 1 OPTIONS\r\n\r\n'));
-    expect(bad.ok || [bad.error.reason, bad.error.status, bad.error.context.kind]).toEqual(['bad-version', 505, 'request']);
+    const bad = tryParseMessage(
+      Buffer.from('OPTIONS sip:a@b SIP/3.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: 1 OPTIONS\r\n\r\n'),
+    );
+    expect(bad.ok || [bad.error.reason, bad.error.status, bad.error.context.kind]).toEqual([
+      'bad-version',
+      505,
+      'request',
+    ]);
     const resp = tryParseMessage(Buffer.from('SIP/2.0 99 Nope\r\nVia: SIP/2.0/UDP h\r\nCSeq: 1 A\r\n\r\n'));
-    expect(resp.ok || [resp.error.reason, resp.error.status, resp.error.answerable]).toEqual(['bad-status-code', undefined, false]);
+    expect(resp.ok || [resp.error.reason, resp.error.status, resp.error.answerable]).toEqual([
+      'bad-status-code',
+      undefined,
+      false,
+    ]);
     expect(() => parseMessage(Buffer.from('\r\n\r\n'))).toThrow(SipParseError);
-    expect(tryParseMessage(Buffer.alloc(70000, 0x41)).ok || tryParseMessage(Buffer.alloc(70000, 0x41))).toMatchObject({ ok: false });
-    const stream = tryParseMessage(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nCSeq: 1 OPTIONS\r\n\r\n'), { stream: true });
+    expect(
+      tryParseMessage(Buffer.alloc(70000, 0x41)).ok || tryParseMessage(Buffer.alloc(70000, 0x41)),
+    ).toMatchObject({ ok: false });
+    const stream = tryParseMessage(
+      Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nCSeq: 1 OPTIONS\r\n\r\n'),
+      { stream: true },
+    );
     expect(stream.ok || stream.error.reason).toBe('bad-content-length');
   });
 
@@ -195,42 +250,107 @@ describe('URIs, addresses and Via', () => {
     for (const text of canonical) {
       expect(serializeUri(parseUri(text))).toBe(text);
     }
-    expect(parseUri('sips:alice:secret@[2001:db8::1]:5061;transport=tcp')).toMatchObject({ kind: 'sip', scheme: 'sips', user: 'alice', password: 'secret', host: '[2001:db8::1]', port: 5061 });
-    expect(parseUri('SIP:a@B.example;Transport=TCP')).toMatchObject({ scheme: 'sip', host: 'B.example', params: { transport: 'TCP' } });
-    expect(parseUri('tel:+15551234')).toEqual({ kind: 'tel', scheme: 'tel', number: '+15551234', params: {} });
+    expect(parseUri('sips:alice:secret@[2001:db8::1]:5061;transport=tcp')).toMatchObject({
+      kind: 'sip',
+      scheme: 'sips',
+      user: 'alice',
+      password: 'secret',
+      host: '[2001:db8::1]',
+      port: 5061,
+    });
+    expect(parseUri('SIP:a@B.example;Transport=TCP')).toMatchObject({
+      scheme: 'sip',
+      host: 'B.example',
+      params: { transport: 'TCP' },
+    });
+    expect(parseUri('tel:+15551234')).toEqual({
+      kind: 'tel',
+      scheme: 'tel',
+      number: '+15551234',
+      params: {},
+    });
     expect(unescapeUriPart('null-%00-%75ser')).toBe('null-\u0000-user');
   });
 
   it('rejects malformed URIs', () => {
-    for (const text of ['<sip:a@b>', 'sip:a@b c', 'sip:a@b:99999', 'sip:a@[::1', 'sip:', ':x', 'sip:a@b;;x', 'sip:a%zz@b']) {
+    for (const text of [
+      '<sip:a@b>',
+      'sip:a@b c',
+      'sip:a@b:99999',
+      'sip:a@[::1',
+      'sip:',
+      ':x',
+      'sip:a@b;;x',
+      'sip:a%zz@b',
+    ]) {
       expect(() => parseUri(text), text).toThrow(SipParseError);
     }
   });
 
   it('parses name-addr and addr-spec forms with LWS and parameters', () => {
-    expect(parseNameAddr('caller<sip:caller@example.com>;tag=323')).toMatchObject({ displayName: 'caller', params: { tag: '323' } });
-    expect(parseNameAddr('sip:a@b.example ;  tag = x')).toMatchObject({ displayName: null, params: { tag: 'x' } });
+    expect(parseNameAddr('caller<sip:caller@example.com>;tag=323')).toMatchObject({
+      displayName: 'caller',
+      params: { tag: '323' },
+    });
+    expect(parseNameAddr('sip:a@b.example ;  tag = x')).toMatchObject({
+      displayName: null,
+      params: { tag: 'x' },
+    });
     const addr = parseNameAddr('"A \\"B\\"" <sip:a@b.example;lr>;expires=60;+sip.instance="<urn:uuid:1>"');
-    expect(serializeNameAddr(addr)).toBe('"A \\"B\\"" <sip:a@b.example;lr>;expires=60;+sip.instance="<urn:uuid:1>"');
-    for (const bad of ['Bell, Alexander <sip:a@b>', '"open <sip:a@b>', '< sip:a@b >', 'sip:a@b?x=y', '<sip:a@b>;;', '<sip:a@b']) {
+    expect(serializeNameAddr(addr)).toBe(
+      '"A \\"B\\"" <sip:a@b.example;lr>;expires=60;+sip.instance="<urn:uuid:1>"',
+    );
+    for (const bad of [
+      'Bell, Alexander <sip:a@b>',
+      '"open <sip:a@b>',
+      '< sip:a@b >',
+      'sip:a@b?x=y',
+      '<sip:a@b>;;',
+      '<sip:a@b',
+    ]) {
       expect(() => parseNameAddr(bad), bad).toThrow(SipParseError);
     }
   });
 
   it('parses Via with received, rport, IPv6 and LWS, and serializes it canonically', () => {
-    const via = parseVia('SIP / 2.0 / udp  host.example.com : 5062 ; branch = z9hG4bK1 ;rport;received=192.0.2.1');
-    expect(via).toEqual({ protocol: 'SIP/2.0', transport: 'UDP', host: 'host.example.com', port: 5062, params: { branch: 'z9hG4bK1', rport: null, received: '192.0.2.1' } });
-    expect(serializeVia(via)).toBe('SIP/2.0/UDP host.example.com:5062;branch=z9hG4bK1;rport;received=192.0.2.1');
-    expect(parseVia('SIP/2.0/TCP [2001:db8::9]:5070;received=[2001:db8::9]')).toMatchObject({ host: '[2001:db8::9]', port: 5070, params: { received: '[2001:db8::9]' } });
+    const via = parseVia(
+      'SIP / 2.0 / udp  host.example.com : 5062 ; branch = z9hG4bK1 ;rport;received=192.0.2.1',
+    );
+    expect(via).toEqual({
+      protocol: 'SIP/2.0',
+      transport: 'UDP',
+      host: 'host.example.com',
+      port: 5062,
+      params: { branch: 'z9hG4bK1', rport: null, received: '192.0.2.1' },
+    });
+    expect(serializeVia(via)).toBe(
+      'SIP/2.0/UDP host.example.com:5062;branch=z9hG4bK1;rport;received=192.0.2.1',
+    );
+    expect(parseVia('SIP/2.0/TCP [2001:db8::9]:5070;received=[2001:db8::9]')).toMatchObject({
+      host: '[2001:db8::9]',
+      port: 5070,
+      params: { received: '[2001:db8::9]' },
+    });
     expect(() => parseVia('SIP/2.0/UDP 192.0.2.15;;,;,,')).toThrow(SipParseError);
     expect(() => parseVia('SIP/2.0 host')).toThrow(SipParseError);
   });
 
   it('rewrites the top Via in place, leaving later entries alone', () => {
-    const m = parseMessage(crlf(['OPTIONS sip:a@b.example SIP/2.0', 'Via: SIP/2.0/UDP h1.example;branch=z9hG4bK1;rport, SIP/2.0/UDP h2.example;branch=z9hG4bK2', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '']));
+    const m = parseMessage(
+      crlf([
+        'OPTIONS sip:a@b.example SIP/2.0',
+        'Via: SIP/2.0/UDP h1.example;branch=z9hG4bK1;rport, SIP/2.0/UDP h2.example;branch=z9hG4bK2',
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ]),
+    );
     const top = getTopVia(m);
     setTopVia(m, { ...top, params: { ...top.params, received: '127.0.0.1', rport: '5099' } });
-    expect(getHeader(m, 'Via')).toBe('SIP/2.0/UDP h1.example;branch=z9hG4bK1;rport=5099;received=127.0.0.1, SIP/2.0/UDP h2.example;branch=z9hG4bK2');
+    expect(getHeader(m, 'Via')).toBe(
+      'SIP/2.0/UDP h1.example;branch=z9hG4bK1;rport=5099;received=127.0.0.1, SIP/2.0/UDP h2.example;branch=z9hG4bK2',
+    );
   });
 });
 
@@ -246,12 +366,27 @@ describe('createRequest', () => {
       contentType: 'application/sdp',
       body: Buffer.from('v=0\r\n'),
     });
-    const back = parseMessage(Buffer.concat([Buffer.from('INVITE sip:bob@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\n'), serializeMessage(req).subarray(serializeMessage(req).indexOf('\r\n') + 2)]));
+    const back = parseMessage(
+      Buffer.concat([
+        Buffer.from(
+          'INVITE sip:bob@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\n',
+        ),
+        serializeMessage(req).subarray(serializeMessage(req).indexOf('\r\n') + 2),
+      ]),
+    );
     expect(getFrom(back).params.tag).toMatch(/^[0-9a-f]{12}$/);
     expect(getCSeq(back)).toEqual({ seq: 7, method: 'INVITE' });
     expect(getTo(back).params.tag).toBeUndefined();
     expect(back.body.toString()).toBe('v=0\r\n');
-    expect(() => createRequest({ method: 'MESSAGE', uri: 'sip:a@b', from: 'sip:c@d', to: 'sip:a@b', body: Buffer.from('x') })).toThrow(TypeError);
+    expect(() =>
+      createRequest({
+        method: 'MESSAGE',
+        uri: 'sip:a@b',
+        from: 'sip:c@d',
+        to: 'sip:a@b',
+        body: Buffer.from('x'),
+      }),
+    ).toThrow(TypeError);
   });
 });
 
@@ -260,7 +395,15 @@ describe('createResponse', () => {
     const req = parseMessage(CANONICAL_INVITE) as SipRequest;
     req.headers.push({ name: 'Record-Route', value: '<sip:p1.example.com;lr>' });
     const ok = createResponse(req, 200, { toTag: 'abc' });
-    expect(ok.headers.map((h) => h.name)).toEqual(['Via', 'To', 'From', 'Call-ID', 'CSeq', 'Record-Route', 'Content-Length']);
+    expect(ok.headers.map((h) => h.name)).toEqual([
+      'Via',
+      'To',
+      'From',
+      'Call-ID',
+      'CSeq',
+      'Record-Route',
+      'Content-Length',
+    ]);
     expect(getTo(ok).params.tag).toBe('abc');
     expect(ok.reason).toBe('OK');
     const busy = createResponse(req, 486, { toTag: 'abc' });

@@ -13,7 +13,10 @@ export function attachMinimalUas(layer: TransportLayer): void {
       return;
     }
     const rejection = validateRequest(request, POLICY);
-    const response = createResponse(request, rejection?.status ?? 200, { toTag: 'uas1', headers: rejection?.headers ?? [] });
+    const response = createResponse(request, rejection?.status ?? 200, {
+      toTag: 'uas1',
+      headers: rejection?.headers ?? [],
+    });
     layer.sendResponse(response, source).catch(() => undefined);
   });
 }
@@ -75,7 +78,12 @@ export class UdpPeer {
 }
 
 /** Opens a TCP connection to 127.0.0.1:port and collects what arrives. */
-export async function tcpPeer(port: number): Promise<{ socket: TcpSocket; received: () => Buffer; closed: () => boolean; waitFor: (test: (b: Buffer) => boolean, ms: number) => Promise<boolean> }> {
+export async function tcpPeer(port: number): Promise<{
+  socket: TcpSocket;
+  received: () => Buffer;
+  closed: () => boolean;
+  waitFor: (test: (b: Buffer) => boolean, ms: number) => Promise<boolean>;
+}> {
   const socket = connect({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SipParseError, createErrorResponse, getHeader, parseMessage, serializeMessage, tryParseMessage } from '../../src/sip/index.js';
+import {
+  SipParseError,
+  createErrorResponse,
+  getHeader,
+  parseMessage,
+  serializeMessage,
+  tryParseMessage,
+} from '../../src/sip/index.js';
 import { DIR, UAS_ANSWER, fixture as read, manifest, mutations, uasAnswer } from './rfc4475Expectations.js';
 
 describe('RFC 4475 torture messages', () => {
@@ -14,7 +21,9 @@ describe('RFC 4475 torture messages', () => {
       expect(createHash('sha256').update(read(file!)).digest('hex'), file).toBe(hash);
     }
     expect(manifest.cases).toHaveLength(49);
-    expect(Object.keys(UAS_ANSWER).sort()).toEqual(manifest.cases.map((c) => c.file.replace('.dat', '')).sort());
+    expect(Object.keys(UAS_ANSWER).sort()).toEqual(
+      manifest.cases.map((c) => c.file.replace('.dat', '')).sort(),
+    );
   });
 
   for (const c of manifest.cases) {
@@ -41,7 +50,10 @@ describe('RFC 4475 torture messages', () => {
         expect(c.expect_uas).toContain(String(answer));
       }
       if (name === 'bext01') {
-        expect(headers).toContainEqual({ name: 'Unsupported', value: 'nothingSupportsThis, nothingSupportsThisEither' });
+        expect(headers).toContainEqual({
+          name: 'Unsupported',
+          value: 'nothingSupportsThis, nothingSupportsThisEither',
+        });
       }
       if (name === 'invut') {
         expect(headers.map((h) => h.name)).toContain('Accept');
@@ -62,7 +74,9 @@ describe('RFC 4475 torture messages', () => {
     const m = parseMessage(read('escnull.dat'));
     expect(getHeader(m, 'To')).toBe('sip:null-%00-null@example.com');
     const e = parseMessage(read('esc01.dat'));
-    expect(e.kind === 'request' && e.uri.kind === 'sip' ? e.uri.user : null).toBe('sips%3Auser%40example.com');
+    expect(e.kind === 'request' && e.uri.kind === 'sip' ? e.uri.user : null).toBe(
+      'sips%3Auser%40example.com',
+    );
   });
 
   it('ignores octets after Content-Length in a datagram (dblreq)', () => {

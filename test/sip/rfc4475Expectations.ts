@@ -24,26 +24,73 @@ export function fixture(file: string): Buffer {
 }
 
 /** The endpoint policy of the minimal UAS: a call endpoint, not a registrar. */
-export const POLICY: UasPolicy = { allow: ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS'], supported: [], accept: ['application/sdp'] };
+export const POLICY: UasPolicy = {
+  allow: ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS'],
+  supported: [],
+  accept: ['application/sdp'],
+};
 
 /**
  * What confab's UAS answers, per message: a status code, 'proceed' (handed to the application), or 'drop'
  * (a response, or a message that cannot be answered). Several entries mean the RFC allows each of them.
  */
 export const UAS_ANSWER: Record<string, (number | 'proceed' | 'drop')[]> = {
-  wsinv: ['proceed'], intmeth: [501], esc01: ['proceed'], escnull: [405], esc02: [501], lwsdisp: ['proceed'],
-  longreq: ['proceed'], dblreq: [405], semiuri: ['proceed'], transports: ['proceed'], mpart01: [405],
-  unreason: ['drop'], noreason: ['drop'], badinv01: [400], clerr: [400], ncl: [400], scalar02: [400],
-  scalarlg: ['drop'], quotbal: [400], ltgtruri: [400], lwsruri: [400], lwsstart: [400, 'proceed'],
-  trws: [400, 'proceed'], escruri: [400, 'proceed'], baddate: ['proceed', 400], regbadct: [400], badaspec: [400],
-  baddn: [400], badvers: [505], mismatch01: [400], mismatch02: [501, 400], bigcode: ['drop'],
-  badbranch: ['proceed', 400], insuf: [400], unkscm: [416], novelsc: [416], unksm2: [405], bext01: [420],
-  invut: [415], regaut01: [405], multi01: [400], mcl01: [400], bcast: ['drop'], zeromf: ['proceed'],
-  cparam01: [405], cparam02: [405], regescrt: [405], sdp01: [406, 400], inv2543: ['proceed'],
+  wsinv: ['proceed'],
+  intmeth: [501],
+  esc01: ['proceed'],
+  escnull: [405],
+  esc02: [501],
+  lwsdisp: ['proceed'],
+  longreq: ['proceed'],
+  dblreq: [405],
+  semiuri: ['proceed'],
+  transports: ['proceed'],
+  mpart01: [405],
+  unreason: ['drop'],
+  noreason: ['drop'],
+  badinv01: [400],
+  clerr: [400],
+  ncl: [400],
+  scalar02: [400],
+  scalarlg: ['drop'],
+  quotbal: [400],
+  ltgtruri: [400],
+  lwsruri: [400],
+  lwsstart: [400, 'proceed'],
+  trws: [400, 'proceed'],
+  escruri: [400, 'proceed'],
+  baddate: ['proceed', 400],
+  regbadct: [400],
+  badaspec: [400],
+  baddn: [400],
+  badvers: [505],
+  mismatch01: [400],
+  mismatch02: [501, 400],
+  bigcode: ['drop'],
+  badbranch: ['proceed', 400],
+  insuf: [400],
+  unkscm: [416],
+  novelsc: [416],
+  unksm2: [405],
+  bext01: [420],
+  invut: [415],
+  regaut01: [405],
+  multi01: [400],
+  mcl01: [400],
+  bcast: ['drop'],
+  zeromf: ['proceed'],
+  cparam01: [405],
+  cparam02: [405],
+  regescrt: [405],
+  sdp01: [406, 400],
+  inv2543: ['proceed'],
 };
 
 /** Parses a datagram and decides like a UAS core would, without a network. */
-export function uasAnswer(raw: Buffer): { answer: number | 'proceed' | 'drop'; headers: { name: string; value: string }[] } {
+export function uasAnswer(raw: Buffer): {
+  answer: number | 'proceed' | 'drop';
+  headers: { name: string; value: string }[];
+} {
   const parsed = tryParseMessage(raw);
   if (!parsed.ok) {
     return { answer: parsed.error.status ?? 'drop', headers: [] };
@@ -53,9 +100,10 @@ export function uasAnswer(raw: Buffer): { answer: number | 'proceed' | 'drop'; h
   }
   const rejection = validateRequest(parsed.message, POLICY);
 
-  return rejection === null ? { answer: 'proceed', headers: [] } : { answer: rejection.status, headers: rejection.headers };
+  return rejection === null
+    ? { answer: 'proceed', headers: [] }
+    : { answer: rejection.status, headers: rejection.headers };
 }
-
 
 /** Deterministic mutations of the corpus (byte flips, insertions, deletions, splices), for fuzzing. */
 export function* mutations(count: number, seed = 4475): Generator<Buffer> {
@@ -82,7 +130,11 @@ export function* mutations(count: number, seed = 4475): Generator<Buffer> {
           data[at] = interesting[rand(interesting.length)]!;
           break;
         case 1:
-          data = Buffer.concat([data.subarray(0, at), Buffer.from([interesting[rand(interesting.length)]!]), data.subarray(at)]);
+          data = Buffer.concat([
+            data.subarray(0, at),
+            Buffer.from([interesting[rand(interesting.length)]!]),
+            data.subarray(at),
+          ]);
           break;
         case 2:
           data = Buffer.concat([data.subarray(0, at), data.subarray(at + 1 + rand(16))]);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { answerOffer, createOffer, readAnswer, SdpError, parseDtmfInfo, CallLimiter, parseDigestParams, serializeDigestParams } from '../../src/sip/index.js';
+import {
+  answerOffer,
+  createOffer,
+  readAnswer,
+  SdpError,
+  parseDtmfInfo,
+  CallLimiter,
+  parseDigestParams,
+  serializeDigestParams,
+} from '../../src/sip/index.js';
 
 const offer = (lines: string[]): Buffer => Buffer.from([...lines, ''].join('\r\n'));
 const BASE = ['v=0', 'o=peer 1 1 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0'];
@@ -8,10 +17,23 @@ const LOCAL = { address: '198.51.100.1', port: 40000, sessionId: 42, version: 1 
 describe('SDP offer/answer', () => {
   it('answers with the preferred common codec and telephone-event, keeping every m= line in order (byte fixture)', () => {
     const { answer, media } = answerOffer(
-      offer([...BASE, 'm=video 5000 RTP/AVP 96', 'a=rtpmap:96 VP8/90000', 'm=audio 6000 RTP/AVP 18 8 0 100', 'a=rtpmap:18 G729/8000', 'a=rtpmap:100 telephone-event/8000', 'a=sendrecv']),
+      offer([
+        ...BASE,
+        'm=video 5000 RTP/AVP 96',
+        'a=rtpmap:96 VP8/90000',
+        'm=audio 6000 RTP/AVP 18 8 0 100',
+        'a=rtpmap:18 G729/8000',
+        'a=rtpmap:100 telephone-event/8000',
+        'a=sendrecv',
+      ]),
       { ...LOCAL, preference: ['PCMA', 'PCMU'] },
     );
-    expect(media).toMatchObject({ codec: { name: 'PCMA', payloadType: 8 }, telephoneEventPayloadType: 100, remote: { address: '192.0.2.10', port: 6000 }, onHold: false });
+    expect(media).toMatchObject({
+      codec: { name: 'PCMA', payloadType: 8 },
+      telephoneEventPayloadType: 100,
+      remote: { address: '192.0.2.10', port: 6000 },
+      onHold: false,
+    });
     expect(answer).toBe(
       [
         'v=0',
@@ -38,10 +60,15 @@ describe('SDP offer/answer', () => {
   });
 
   it('refuses offers without a common codec with 488 and broken SDP with 400', () => {
-    const codec = (): unknown => answerOffer(offer([...BASE, 'm=audio 6000 RTP/AVP 18', 'a=rtpmap:18 G729/8000']), LOCAL);
+    const codec = (): unknown =>
+      answerOffer(offer([...BASE, 'm=audio 6000 RTP/AVP 18', 'a=rtpmap:18 G729/8000']), LOCAL);
     expect(codec).toThrow(SdpError);
     expect(() => codec()).toThrow(expect.objectContaining({ status: 488, code: 'no-common-codec' }));
-    for (const bad of [['x=0'], ['v=0', 'o=a 1 1 IN IP4 1.2.3.4', 's=-', 't=0 0', 'm=audio 6000 RTP/AVP 0'], ['v=0', 'garbage line']]) {
+    for (const bad of [
+      ['x=0'],
+      ['v=0', 'o=a 1 1 IN IP4 1.2.3.4', 's=-', 't=0 0', 'm=audio 6000 RTP/AVP 0'],
+      ['v=0', 'garbage line'],
+    ]) {
       expect(() => answerOffer(offer(bad), LOCAL)).toThrow(expect.objectContaining({ status: 400 }));
     }
     const many = [...BASE, ...Array.from({ length: 20 }, () => 'm=audio 6000 RTP/AVP 0')];
@@ -51,14 +78,23 @@ describe('SDP offer/answer', () => {
   it('offers PCMU, PCMA and telephone-event and reads the answer', () => {
     const ours = createOffer(LOCAL);
     expect(ours).toContain('m=audio 40000 RTP/AVP 0 8 101');
-    const media = readAnswer(offer([...BASE, 'm=audio 7000 RTP/AVP 8 101', 'a=rtpmap:101 telephone-event/8000']));
-    expect(media).toMatchObject({ codec: { name: 'PCMA' }, telephoneEventPayloadType: 101, remote: { port: 7000 } });
+    const media = readAnswer(
+      offer([...BASE, 'm=audio 7000 RTP/AVP 8 101', 'a=rtpmap:101 telephone-event/8000']),
+    );
+    expect(media).toMatchObject({
+      codec: { name: 'PCMA' },
+      telephoneEventPayloadType: 101,
+      remote: { port: 7000 },
+    });
   });
 });
 
 describe('small SIP pieces', () => {
   it('reads DTMF from INFO bodies', () => {
-    expect(parseDtmfInfo('application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n')).toEqual({ digit: '5', durationMs: 160 });
+    expect(parseDtmfInfo('application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n')).toEqual({
+      digit: '5',
+      durationMs: 160,
+    });
     expect(parseDtmfInfo('application/dtmf-relay', 'Signal=11\r\n')).toEqual({ digit: '#', durationMs: 100 });
     expect(parseDtmfInfo('application/dtmf', '*')).toEqual({ digit: '*', durationMs: 100 });
     expect(parseDtmfInfo('application/dtmf-relay', 'Signal=Z')).toBeNull();

@@ -9,7 +9,9 @@ export function sippBinary(): string {
   const probe = spawnSync('sipp', ['-v'], { encoding: 'utf8' });
   if (probe.error !== undefined) {
     const where = process.env.CI === 'true' ? 'CI must install it' : 'install it';
-    throw new Error(`sipp not found (${probe.error.message}); ${where}: apt-get install -y --no-install-recommends sip-tester`);
+    throw new Error(
+      `sipp not found (${probe.error.message}); ${where}: apt-get install -y --no-install-recommends sip-tester`,
+    );
   }
 
   return 'sipp';
@@ -37,7 +39,10 @@ export interface SippRun {
 export function startSipp(args: string[], timeoutMs = 25_000): SippRun {
   const binary = sippBinary();
   const dir = mkdtempSync(join(tmpdir(), 'confab-sipp-'));
-  const child = spawn(binary, [...args, '-nostdin', '-trace_err'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, [...args, '-nostdin', '-trace_err'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -51,7 +56,12 @@ export function startSipp(args: string[], timeoutMs = 25_000): SippRun {
         .map((f) => readFileSync(join(dir, f), 'utf8'))
         .join('\n');
       rmSync(dir, { recursive: true, force: true });
-      resolve({ code, output, errors, explain: `sipp exited ${code}\n${output.slice(-1500)}\n${errors.slice(0, 3000)}` });
+      resolve({
+        code,
+        output,
+        errors,
+        explain: `sipp exited ${code}\n${output.slice(-1500)}\n${errors.slice(0, 3000)}`,
+      });
     });
   });
 

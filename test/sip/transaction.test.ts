@@ -27,12 +27,18 @@ afterEach(async () => {
   }
 });
 
-async function node(timerD?: number): Promise<{ transport: TransportLayer; layer: TransactionLayer; udp: Endpoint }> {
+async function node(
+  timerD?: number,
+): Promise<{ transport: TransportLayer; layer: TransactionLayer; udp: Endpoint }> {
   const transport = await createTransportLayer({ host: '127.0.0.1', udpPort: 0, tcpPort: null });
   const layer = new TransactionLayer(transport, { timers: { t1: T1, timerD } });
   resources.push(transport, layer);
 
-  return { transport, layer, udp: { transport: 'udp', address: '127.0.0.1', port: transport.localEndpoint('udp')!.port } };
+  return {
+    transport,
+    layer,
+    udp: { transport: 'udp', address: '127.0.0.1', port: transport.localEndpoint('udp')!.port },
+  };
 }
 
 async function peer(): Promise<UdpPeer> {
@@ -42,7 +48,18 @@ async function peer(): Promise<UdpPeer> {
   return p;
 }
 
-function request(method: string, o: { branch?: string | null; callId?: string; cseq?: number; cseqMethod?: string; fromTag?: string; toTag?: string; port?: number } = {}): SipRequest {
+function request(
+  method: string,
+  o: {
+    branch?: string | null;
+    callId?: string;
+    cseq?: number;
+    cseqMethod?: string;
+    fromTag?: string;
+    toTag?: string;
+    port?: number;
+  } = {},
+): SipRequest {
   const lines = [
     `${method} sip:uas@127.0.0.1 SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1${o.port === undefined ? '' : `:${o.port}`}${o.branch === null ? '' : `;branch=${o.branch ?? 'z9hG4bKdefault'}`}`,
@@ -60,7 +77,12 @@ function request(method: string, o: { branch?: string | null; callId?: string; c
 }
 
 const raw = (m: SipRequest): string => {
-  const lines = [`${m.method} sip:uas@127.0.0.1 SIP/2.0`, ...m.headers.map((h) => `${h.name}: ${h.value}`), '', ''];
+  const lines = [
+    `${m.method} sip:uas@127.0.0.1 SIP/2.0`,
+    ...m.headers.map((h) => `${h.name}: ${h.value}`),
+    '',
+    '',
+  ];
 
   return lines.join('\r\n');
 };
@@ -104,7 +126,11 @@ describe('non-INVITE transactions over real UDP', () => {
   it('retransmits with timer E (doubling to T2) and gives up with timer F as a 408', async () => {
     const uac = await node();
     const silent = await peer();
-    const tx = uac.layer.sendRequest(request('OPTIONS', { branch: null }), { transport: 'udp', address: '127.0.0.1', port: silent.port });
+    const tx = uac.layer.sendRequest(request('OPTIONS', { branch: null }), {
+      transport: 'udp',
+      address: '127.0.0.1',
+      port: silent.port,
+    });
     const error = await finalOf(tx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SipTransactionError);
     expect(error).toMatchObject({ kind: 'timeout', status: 408 });
@@ -138,7 +164,17 @@ describe('non-INVITE transactions over real UDP', () => {
   it('drops responses that match no client transaction', async () => {
     const uac = await node();
     const p = await peer();
-    const stray = ['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKnobody', 'To: <sip:a@b>;tag=1', 'From: <sip:c@d>;tag=2', 'Call-ID: x', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+    const stray = [
+      'SIP/2.0 200 OK',
+      'Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKnobody',
+      'To: <sip:a@b>;tag=1',
+      'From: <sip:c@d>;tag=2',
+      'Call-ID: x',
+      'CSeq: 1 OPTIONS',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
     p.send(stray, uac.udp.port);
     await new Promise((r) => setTimeout(r, 100));
     expect(uac.layer.counters.strayResponses).toBe(1);
@@ -149,7 +185,11 @@ describe('INVITE transactions over real UDP', () => {
   it('retransmits with timer A (doubling) and times out with timer B', async () => {
     const uac = await node();
     const silent = await peer();
-    const tx = uac.layer.sendRequest(request('INVITE', { branch: null }), { transport: 'udp', address: '127.0.0.1', port: silent.port });
+    const tx = uac.layer.sendRequest(request('INVITE', { branch: null }), {
+      transport: 'udp',
+      address: '127.0.0.1',
+      port: silent.port,
+    });
     expect(tx).toBeInstanceOf(ClientInviteTransaction);
     const error = await finalOf(tx).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'SipTransactionError', status: 408 });
@@ -246,7 +286,9 @@ describe('INVITE transactions over real UDP', () => {
         oks.push(r);
       }
     });
-    const acked = new Promise<boolean>((resolve) => uas.layer.on('ack', (_a, _s, matched) => resolve(matched)));
+    const acked = new Promise<boolean>((resolve) =>
+      uas.layer.on('ack', (_a, _s, matched) => resolve(matched)),
+    );
     await new Promise((r) => setTimeout(r, 6 * T1));
     expect(tx.state).toBe('accepted');
     expect(oks.length).toBeGreaterThanOrEqual(2);
@@ -264,7 +306,10 @@ describe('INVITE transactions over real UDP', () => {
         tx.respond(180);
       });
     });
-    const invite = uac.layer.sendRequest(request('INVITE', { branch: null }), uas.udp) as ClientInviteTransaction;
+    const invite = uac.layer.sendRequest(
+      request('INVITE', { branch: null }),
+      uas.udp,
+    ) as ClientInviteTransaction;
     const cancelFinal = new Promise<SipResponse>((resolve) => {
       uac.layer.cancel(invite, uas.udp, (c) => {
         void finalOf(c).then(resolve);
@@ -320,7 +365,11 @@ describe('client transactions absorb retransmitted finals', () => {
   it('INVITE: a repeated 486 is ACKed again but reaches the TU once; timer D then ends the transaction', async () => {
     const uac = await node(200);
     const p = await peer();
-    const tx = uac.layer.sendRequest(request('INVITE', { branch: null }), { transport: 'udp', address: '127.0.0.1', port: p.port });
+    const tx = uac.layer.sendRequest(request('INVITE', { branch: null }), {
+      transport: 'udp',
+      address: '127.0.0.1',
+      port: p.port,
+    });
     const statuses: number[] = [];
     tx.on('response', (r) => statuses.push(r.status));
     const invite = parseMessage((await p.next(1000))!) as SipRequest;
@@ -340,7 +389,11 @@ describe('client transactions absorb retransmitted finals', () => {
   it('non-INVITE: a repeated 200 reaches the TU once; timer K then ends the transaction', async () => {
     const uac = await node();
     const p = await peer();
-    const tx = uac.layer.sendRequest(request('OPTIONS', { branch: null }), { transport: 'udp', address: '127.0.0.1', port: p.port });
+    const tx = uac.layer.sendRequest(request('OPTIONS', { branch: null }), {
+      transport: 'udp',
+      address: '127.0.0.1',
+      port: p.port,
+    });
     const statuses: number[] = [];
     tx.on('response', (r) => statuses.push(r.status));
     const options = parseMessage((await p.next(1000))!) as SipRequest;
@@ -356,7 +409,12 @@ describe('client transactions absorb retransmitted finals', () => {
 
 describe('INVITE transactions over real TCP', () => {
   it('never retransmits on a reliable transport, and still times out with timer B', async () => {
-    const transport = await createTransportLayer({ host: '127.0.0.1', udpPort: null, tcpPort: 0, tcpIdleTimeoutMs: 5000 });
+    const transport = await createTransportLayer({
+      host: '127.0.0.1',
+      udpPort: null,
+      tcpPort: 0,
+      tcpIdleTimeoutMs: 5000,
+    });
     const layer = new TransactionLayer(transport, { timers: { t1: T1 } });
     resources.push(transport, layer);
     const server = createServer();
@@ -364,7 +422,11 @@ describe('INVITE transactions over real TCP', () => {
     server.on('connection', (socket) => socket.on('data', (d: Buffer) => (received += d.toString('latin1'))));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     resources.push({ close: () => new Promise((r) => server.close(r)) });
-    const tx = layer.sendRequest(request('INVITE', { branch: null }), { transport: 'tcp', address: '127.0.0.1', port: (server.address() as { port: number }).port });
+    const tx = layer.sendRequest(request('INVITE', { branch: null }), {
+      transport: 'tcp',
+      address: '127.0.0.1',
+      port: (server.address() as { port: number }).port,
+    });
     const error = await finalOf(tx).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'SipTransactionError', status: 408 });
     expect(received.match(/^INVITE /gm)).toHaveLength(1);

@@ -20,7 +20,9 @@ afterEach(async () => {
   await Promise.all(layers.splice(0).map((l) => l.close()));
 });
 
-async function start(options: Partial<Parameters<typeof createTransportLayer>[0]> = {}): Promise<TransportLayer> {
+async function start(
+  options: Partial<Parameters<typeof createTransportLayer>[0]> = {},
+): Promise<TransportLayer> {
   const layer = await createTransportLayer({ host: '127.0.0.1', udpPort: 0, tcpPort: 0, ...options });
   layers.push(layer);
 
@@ -91,7 +93,13 @@ describe('transport layer against the RFC 4475 messages', () => {
     const accounted = (): number => {
       const c = layer.counters;
 
-      return c.received.udp + c.dropped['malformed-request'] + c.dropped['malformed-response'] + c.dropped['too-large'] + c.keepalives;
+      return (
+        c.received.udp +
+        c.dropped['malformed-request'] +
+        c.dropped['malformed-response'] +
+        c.dropped['too-large'] +
+        c.keepalives
+      );
     };
     let sent = 0;
     for (const data of mutations(500, 99)) {
@@ -150,7 +158,9 @@ describe('transport layer behaviour', () => {
     const blocker = createSocket('udp4');
     await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', r));
     const busyUdp = blocker.address().port;
-    const err = await createTransportLayer({ host: '127.0.0.1', udpPort: busyUdp, tcpPort: null }).catch((e: unknown) => e);
+    const err = await createTransportLayer({ host: '127.0.0.1', udpPort: busyUdp, tcpPort: null }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SipTransportError);
     expect(err).toMatchObject({ transport: 'udp', host: '127.0.0.1', port: busyUdp, code: 'EADDRINUSE' });
     blocker.close();
@@ -162,7 +172,9 @@ describe('transport layer behaviour', () => {
     await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
     const freeUdp = probe.address().port;
     probe.close();
-    const err2 = await createTransportLayer({ host: '127.0.0.1', udpPort: freeUdp, tcpPort: busyTcp }).catch((e: unknown) => e);
+    const err2 = await createTransportLayer({ host: '127.0.0.1', udpPort: freeUdp, tcpPort: busyTcp }).catch(
+      (e: unknown) => e,
+    );
     expect(err2).toMatchObject({ name: 'SipTransportError', transport: 'tcp', port: busyTcp });
     expect((err2 as Error).message).toContain(`127.0.0.1:${busyTcp}`);
     // The UDP listener that did start was closed again: its port can be bound.
@@ -237,8 +249,14 @@ describe('transport layer behaviour', () => {
     const layer = await start();
     attachMinimalUas(layer);
     const peer = await udpPeer();
-    peer.send('OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: not a via\r\nCSeq: 1 OPTIONS\r\nTo: "broken\r\n\r\n', layer.localEndpoint('udp')!.port);
-    peer.send('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\nCSeq: 99999999999 OPTIONS\r\n\r\n', layer.localEndpoint('udp')!.port);
+    peer.send(
+      'OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: not a via\r\nCSeq: 1 OPTIONS\r\nTo: "broken\r\n\r\n',
+      layer.localEndpoint('udp')!.port,
+    );
+    peer.send(
+      'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\nCSeq: 99999999999 OPTIONS\r\n\r\n',
+      layer.localEndpoint('udp')!.port,
+    );
     expect(await peer.next(200)).toBeNull();
     expect(layer.counters.dropped).toMatchObject({ 'malformed-request': 1, 'malformed-response': 1 });
     expect(layer.counters.rejected).toBe(0);
@@ -259,7 +277,9 @@ describe('transport layer behaviour', () => {
     const layer = await start();
     const request = parseMessage(Buffer.from(options('SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKb')));
     for (const address of ['255.255.255.255', '224.0.0.1', 'example.com']) {
-      await expect(layer.send(request, { transport: 'udp', address, port: 5060 })).rejects.toBeInstanceOf(SipTransportError);
+      await expect(layer.send(request, { transport: 'udp', address, port: 5060 })).rejects.toBeInstanceOf(
+        SipTransportError,
+      );
     }
     expect(layer.counters.dropped.unroutable).toBe(3);
   });

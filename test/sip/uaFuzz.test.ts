@@ -26,13 +26,25 @@ describe('mutation fuzz of the RFC 4475 corpus against the whole user agent', ()
       host: '127.0.0.1',
       udpPort: 0,
       tcpPort: null,
-      trunks: [{ name: 't', inbound: { allow: ['127.0.0.1/32'], digest: null }, outbound: null, limits: { maxCalls: 0, cps: 0 } }],
+      trunks: [
+        {
+          name: 't',
+          inbound: { allow: ['127.0.0.1/32'], digest: null },
+          outbound: null,
+          limits: { maxCalls: 0, cps: 0 },
+        },
+      ],
       timers: { t1: 5, t4: 10 },
     });
     // The application side: answer offers it can use, refuse the rest, hang up at once.
     ua.on('invite', (call) => {
       try {
-        const { answer } = answerOffer(call.invite.body, { address: '127.0.0.1', port: 40000, sessionId: 1, version: 1 });
+        const { answer } = answerOffer(call.invite.body, {
+          address: '127.0.0.1',
+          port: 40000,
+          sessionId: 1,
+          version: 1,
+        });
         call.answer(answer);
         call.hangup();
       } catch (err) {
@@ -43,7 +55,8 @@ describe('mutation fuzz of the RFC 4475 corpus against the whole user agent', ()
     const peer = createSocket('udp4');
     await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
     peer.on('message', () => undefined);
-    const send = (data: Buffer): Promise<void> => new Promise((resolve) => peer.send(data, port, '127.0.0.1', () => resolve()));
+    const send = (data: Buffer): Promise<void> =>
+      new Promise((resolve) => peer.send(data, port, '127.0.0.1', () => resolve()));
     // Warm up once so that lazily built code and caches do not count as growth.
     for (const data of mutations(300, 1)) {
       await send(data);

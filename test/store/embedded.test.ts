@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/index.js';
-import { createRedis, inspectRedisDurability, redisAnswers, startEmbeddedRedis } from '../../src/store/index.js';
+import {
+  createRedis,
+  inspectRedisDurability,
+  redisAnswers,
+  startEmbeddedRedis,
+} from '../../src/store/index.js';
 import { freePort } from '../support/net.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 
@@ -34,7 +39,12 @@ describe('embedded redis-server', () => {
 
   it('reports when redis-server is not on the search path', async () => {
     await expect(
-      startEmbeddedRedis({ dataDir: tmpdir(), port: await freePort(), searchPath: '/nonexistent', logger: silentLogger() }),
+      startEmbeddedRedis({
+        dataDir: tmpdir(),
+        port: await freePort(),
+        searchPath: '/nonexistent',
+        logger: silentLogger(),
+      }),
     ).rejects.toThrow('redis-server is not on PATH');
   });
 });
@@ -42,7 +52,12 @@ describe('embedded redis-server', () => {
 describe('inspectRedisDurability', () => {
   it('names an evicting policy and missing persistence', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'confab-redis-'));
-    const server = await startEmbeddedRedis({ dataDir, port: await freePort(), searchPath: process.env.PATH ?? '', logger: silentLogger() });
+    const server = await startEmbeddedRedis({
+      dataDir,
+      port: await freePort(),
+      searchPath: process.env.PATH ?? '',
+      logger: silentLogger(),
+    });
     const client = createRedis({ url: server.url });
     await client.connect();
     await client.config('SET', 'maxmemory-policy', 'allkeys-lru');

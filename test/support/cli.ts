@@ -8,7 +8,10 @@ export interface CliRun {
 }
 
 /** Runs the `confab` command from source (through tsx), in `cwd`, and waits for it to exit. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliRun> {
   const entry = new URL('../../src/cli/run.ts', import.meta.url).pathname;
 
   return new Promise((resolve, reject) => {

@@ -10,7 +10,12 @@ export function freshPrefix(): string {
 }
 
 /** A connected client plus a fresh key scheme; `cleanup()` deletes every key under the prefix and disconnects. */
-export async function testRedis(): Promise<{ redis: RedisClient; keys: KeyScheme; prefix: string; cleanup: () => Promise<void> }> {
+export async function testRedis(): Promise<{
+  redis: RedisClient;
+  keys: KeyScheme;
+  prefix: string;
+  cleanup: () => Promise<void>;
+}> {
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'confab-test' });
   await redis.connect();
   const prefix = freshPrefix();

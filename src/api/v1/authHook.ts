@@ -1,5 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { aclAllows, TokenRejectedError, type Principal, type RateLimiter, type TokenVerifier } from '../../auth/index.js';
+import {
+  aclAllows,
+  TokenRejectedError,
+  type Principal,
+  type RateLimiter,
+  type TokenVerifier,
+} from '../../auth/index.js';
 import { ConfabError } from '../../domain/index.js';
 import type { Caller } from '../../services/index.js';
 import { problem } from '../problem.js';
@@ -26,7 +32,9 @@ export interface AuthHookOptions {
  *    `Retry-After`.
  * It runs before the body is read, so nothing of an unauthenticated request is parsed.
  */
-export function authHook(options: AuthHookOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+export function authHook(
+  options: AuthHookOptions,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   return async (request, reply) => {
     let principal: Principal;
     try {
@@ -41,7 +49,9 @@ export function authHook(options: AuthHookOptions): (request: FastifyRequest, re
       throw new ConfabError('system:error:permission', 'The token ACL does not allow this request.');
     }
     if (options.rateLimiter !== null) {
-      const key = principal.tokenId ?? `${principal.applicationId}\n${principal.kind === 'client' ? principal.userName : ''}`;
+      const key =
+        principal.tokenId ??
+        `${principal.applicationId}\n${principal.kind === 'client' ? principal.userName : ''}`;
       const decision = options.rateLimiter.take(key);
       if (!decision.allowed) {
         return reply

@@ -10,7 +10,12 @@ interface ConversationBody {
   name?: string;
   display_name?: string | null;
   image_url?: string | null;
-  properties?: { ttl?: number | null; type?: string | null; custom_sort_key?: string | null; custom_data?: Record<string, unknown> };
+  properties?: {
+    ttl?: number | null;
+    type?: string | null;
+    custom_sort_key?: string | null;
+    custom_data?: Record<string, unknown>;
+  };
   numbers?: unknown[];
   callback?: Record<string, unknown> | null;
 }
@@ -88,7 +93,10 @@ export function conversationsPlugin(context: ApiContext): (app: FastifyInstance)
       },
       async (request) => {
         const { date_start: dateStart, date_end: dateEnd } = request.query;
-        const filter = { ...(dateStart === undefined ? {} : { dateStart }), ...(dateEnd === undefined ? {} : { dateEnd }) };
+        const filter = {
+          ...(dateStart === undefined ? {} : { dateStart }),
+          ...(dateEnd === undefined ? {} : { dateEnd }),
+        };
         const page = await services.conversations.list(request.caller, pageRequest(request.query), filter);
         const items = page.items.map((conversation) => renderConversationLite(publicUrl, conversation));
 
@@ -100,22 +108,39 @@ export function conversationsPlugin(context: ApiContext): (app: FastifyInstance)
       '/v1/conversations',
       { schema: { tags, summary: 'Create a conversation', body: conversationBody } },
       async (request) =>
-        renderConversation(publicUrl, await services.conversations.create(request.caller, toConversation(request.body ?? {}))),
+        renderConversation(
+          publicUrl,
+          await services.conversations.create(request.caller, toConversation(request.body ?? {})),
+        ),
     );
 
     app.get<{ Params: { conversation_id: string } }>(
       '/v1/conversations/:conversation_id',
       { schema: { tags, summary: 'Get a conversation', params: conversationParams } },
       async (request) =>
-        renderConversation(publicUrl, await services.conversations.get(request.caller, request.params.conversation_id)),
+        renderConversation(
+          publicUrl,
+          await services.conversations.get(request.caller, request.params.conversation_id),
+        ),
     );
 
     app.put<{ Params: { conversation_id: string }; Body: ConversationBody | undefined }>(
       '/v1/conversations/:conversation_id',
-      { schema: { tags, summary: 'Replace a conversation', params: conversationParams, body: conversationBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Replace a conversation',
+          params: conversationParams,
+          body: conversationBody,
+        },
+      },
       async (request) => {
         const input = toConversation(request.body ?? {});
-        const updated = await services.conversations.replace(request.caller, request.params.conversation_id, input);
+        const updated = await services.conversations.replace(
+          request.caller,
+          request.params.conversation_id,
+          input,
+        );
 
         return renderConversation(publicUrl, updated);
       },
@@ -123,7 +148,13 @@ export function conversationsPlugin(context: ApiContext): (app: FastifyInstance)
 
     app.delete<{ Params: { conversation_id: string } }>(
       '/v1/conversations/:conversation_id',
-      { schema: { tags, summary: 'Delete a conversation with its members and events', params: conversationParams } },
+      {
+        schema: {
+          tags,
+          summary: 'Delete a conversation with its members and events',
+          params: conversationParams,
+        },
+      },
       async (request, reply) => {
         await services.conversations.delete(request.caller, request.params.conversation_id);
 

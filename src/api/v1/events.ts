@@ -54,7 +54,8 @@ export function eventsPlugin(context: ApiContext): (app: FastifyInstance) => Pro
         schema: {
           tags,
           summary: 'List events',
-          description: '`_embedded` is an array of events; callers whose User-Agent is the Java SDK get `{"events": […]}`.',
+          description:
+            '`_embedded` is an array of events; callers whose User-Agent is the Java SDK get `{"events": […]}`.',
           params: conversationParams,
           querystring: pageQuerySchema({
             start_id: { type: 'integer', minimum: 1 },
@@ -79,7 +80,12 @@ export function eventsPlugin(context: ApiContext): (app: FastifyInstance) => Pro
         if (q.exclude_deleted_events !== undefined) {
           filter.excludeDeleted = q.exclude_deleted_events;
         }
-        const page = await services.events.list(request.caller, request.params.conversation_id, pageRequest(q), filter);
+        const page = await services.events.list(
+          request.caller,
+          request.params.conversation_id,
+          pageRequest(q),
+          filter,
+        );
         const items = page.items.map((view) => renderEvent(publicUrl, view));
 
         return {
@@ -92,7 +98,14 @@ export function eventsPlugin(context: ApiContext): (app: FastifyInstance) => Pro
 
     app.post<{ Params: { conversation_id: string }; Body: CreateEventBody }>(
       '/v1/conversations/:conversation_id/events',
-      { schema: { tags, summary: 'Create an event (client types only)', params: conversationParams, body: createEventBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Create an event (client types only)',
+          params: conversationParams,
+          body: createEventBody,
+        },
+      },
       async (request, reply) => {
         const { type, from, body } = request.body;
         const view = await services.events.create(request.caller, request.params.conversation_id, {

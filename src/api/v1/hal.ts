@@ -15,7 +15,10 @@ export interface PageQuery {
 
 /** The page request of a list query (`order` is case-insensitive on the wire). */
 export function pageRequest(query: PageQuery): PageRequest {
-  const request: PageRequest = { pageSize: query.page_size, order: query.order.toLowerCase() === 'desc' ? 'desc' : 'asc' };
+  const request: PageRequest = {
+    pageSize: query.page_size,
+    order: query.order.toLowerCase() === 'desc' ? 'desc' : 'asc',
+  };
   if (query.cursor !== undefined && query.cursor !== '') {
     request.cursor = query.cursor;
   }
@@ -39,7 +42,10 @@ export function pageLinks(
   const href = (cursor: string | undefined): Link => {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) {
-      if (name !== 'cursor' && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
+      if (
+        name !== 'cursor' &&
+        (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      ) {
         params.set(name, String(value));
       }
     }
@@ -68,7 +74,11 @@ export function halPage(
   page: Pick<Page<unknown>, 'next' | 'prev'>,
   items: readonly unknown[],
 ): Record<string, unknown> {
-  return { page_size: items.length, _embedded: { [key]: items }, _links: pageLinks(request, publicUrl, page) };
+  return {
+    page_size: items.length,
+    _embedded: { [key]: items },
+    _links: pageLinks(request, publicUrl, page),
+  };
 }
 
 function nonEmpty(value: unknown): string | undefined {

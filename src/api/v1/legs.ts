@@ -20,7 +20,13 @@ export function legsPlugin(context: ApiContext): (app: FastifyInstance) => Promi
         const filter = conversationId === undefined ? {} : { conversationId };
         const page = await services.legs.list(request.caller, pageRequest(request.query), filter);
 
-        return halPage(request, publicUrl, 'legs', page, page.items.map((leg) => renderLeg(publicUrl, leg)));
+        return halPage(
+          request,
+          publicUrl,
+          'legs',
+          page,
+          page.items.map((leg) => renderLeg(publicUrl, leg)),
+        );
       },
     );
 

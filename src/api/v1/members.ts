@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { CHANNEL_TYPES, type ChannelEndpoint, type MemberChannel, type MemberMedia } from '../../domain/index.js';
+import {
+  CHANNEL_TYPES,
+  type ChannelEndpoint,
+  type MemberChannel,
+  type MemberMedia,
+} from '../../domain/index.js';
 import type { CreateMember, UpdateMember } from '../../services/index.js';
 import type { ApiContext } from './ApiContext.js';
 import { halPage, pageRequest, type PageQuery } from './hal.js';
@@ -30,7 +35,11 @@ interface UpdateMemberBody {
   reason?: { code?: string | number; text?: string };
 }
 
-const endpoint = { type: 'object', required: ['type'], properties: { type: { type: 'string', enum: CHANNEL_TYPES } } } as const;
+const endpoint = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string', enum: CHANNEL_TYPES } },
+} as const;
 
 const createMemberBody = {
   type: 'object',
@@ -52,7 +61,11 @@ const createMemberBody = {
       properties: {
         audio_settings: {
           type: 'object',
-          properties: { enabled: { type: 'boolean' }, earmuffed: { type: 'boolean' }, muted: { type: 'boolean' } },
+          properties: {
+            enabled: { type: 'boolean' },
+            earmuffed: { type: 'boolean' },
+            muted: { type: 'boolean' },
+          },
         },
       },
     },
@@ -70,7 +83,10 @@ const updateMemberBody = {
     from: { type: 'string', maxLength: 100 },
     reason: {
       type: 'object',
-      properties: { code: { anyOf: [{ type: 'string' }, { type: 'number' }] }, text: { type: 'string', maxLength: 1000 } },
+      properties: {
+        code: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+        text: { type: 'string', maxLength: 1000 },
+      },
     },
   },
 } as const;
@@ -105,7 +121,11 @@ function toMedia(body: CreateMemberBody['media']): MemberMedia | undefined {
   const settings = body.audio_settings ?? {};
 
   return {
-    audioSettings: { enabled: settings.enabled ?? false, earmuffed: settings.earmuffed ?? false, muted: settings.muted ?? false },
+    audioSettings: {
+      enabled: settings.enabled ?? false,
+      earmuffed: settings.earmuffed ?? false,
+      muted: settings.muted ?? false,
+    },
     audio: body.audio === true || (typeof body.audio === 'object' && body.audio !== null),
   };
 }
@@ -140,19 +160,42 @@ export function membersPlugin(context: ApiContext): (app: FastifyInstance) => Pr
   return (app) => {
     app.get<{ Params: { conversation_id: string }; Querystring: PageQuery }>(
       '/v1/conversations/:conversation_id/members',
-      { schema: { tags, summary: 'List members', params: conversationParams, querystring: pageQuerySchema() } },
+      {
+        schema: { tags, summary: 'List members', params: conversationParams, querystring: pageQuerySchema() },
+      },
       async (request) => {
-        const page = await services.members.list(request.caller, request.params.conversation_id, pageRequest(request.query));
+        const page = await services.members.list(
+          request.caller,
+          request.params.conversation_id,
+          pageRequest(request.query),
+        );
 
-        return halPage(request, publicUrl, 'members', page, page.items.map((view) => renderMemberLite(publicUrl, view)));
+        return halPage(
+          request,
+          publicUrl,
+          'members',
+          page,
+          page.items.map((view) => renderMemberLite(publicUrl, view)),
+        );
       },
     );
 
     app.post<{ Params: { conversation_id: string }; Body: CreateMemberBody }>(
       '/v1/conversations/:conversation_id/members',
-      { schema: { tags, summary: 'Create (invite or join) a member', params: conversationParams, body: createMemberBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Create (invite or join) a member',
+          params: conversationParams,
+          body: createMemberBody,
+        },
+      },
       async (request, reply) => {
-        const view = await services.members.create(request.caller, request.params.conversation_id, toCreate(request.body));
+        const view = await services.members.create(
+          request.caller,
+          request.params.conversation_id,
+          toCreate(request.body),
+        );
 
         return reply.code(201).send(renderMember(publicUrl, view));
       },
@@ -161,7 +204,8 @@ export function membersPlugin(context: ApiContext): (app: FastifyInstance) => Pr
     app.get<{ Params: { conversation_id: string } }>(
       '/v1/conversations/:conversation_id/members/me',
       { schema: { tags, summary: "Get the caller's own member", params: conversationParams } },
-      async (request) => renderMember(publicUrl, await services.members.me(request.caller, request.params.conversation_id)),
+      async (request) =>
+        renderMember(publicUrl, await services.members.me(request.caller, request.params.conversation_id)),
     );
 
     app.get<{ Params: { conversation_id: string; member_id: string } }>(
@@ -179,7 +223,12 @@ export function membersPlugin(context: ApiContext): (app: FastifyInstance) => Pr
       { schema: { tags, summary: 'Join or leave', params: memberParams, body: updateMemberBody } },
       async (request) => {
         const { conversation_id: conversationId, member_id: memberId } = request.params;
-        const view = await services.members.update(request.caller, conversationId, memberId, toUpdate(request.body));
+        const view = await services.members.update(
+          request.caller,
+          conversationId,
+          memberId,
+          toUpdate(request.body),
+        );
 
         return renderMember(publicUrl, view);
       },

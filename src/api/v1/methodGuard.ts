@@ -40,7 +40,12 @@ export class RouteTable {
             .code(405)
             .header('allow', allow)
             .type('application/json')
-            .send(problem('http:error:method-not-allowed', `${request.method} is not allowed here; use ${allow}.`)),
+            .send(
+              problem(
+                'http:error:method-not-allowed',
+                `${request.method} is not allowed here; use ${allow}.`,
+              ),
+            ),
       });
     }
   }

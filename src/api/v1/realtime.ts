@@ -45,22 +45,34 @@ export function realtimeTicketsApi(options: RealtimeTicketsOptions): (app: Fasti
   return (app) => {
     app.post(
       '/v1/realtime/tickets',
-      { schema: { tags: ['realtime'], summary: 'Get a one-time ticket for the realtime socket (201: ticket, expires_in, url)' } },
+      {
+        schema: {
+          tags: ['realtime'],
+          summary: 'Get a one-time ticket for the realtime socket (201: ticket, expires_in, url)',
+        },
+      },
       async (request, reply) => {
-        const principal = await options.verifier.verify(request.headers.authorization).catch((error: unknown) => {
-          if (error instanceof TokenRejectedError) {
-            request.log.info({ reason: error.reason }, 'token rejected');
-          }
-          throw error;
-        });
+        const principal = await options.verifier
+          .verify(request.headers.authorization)
+          .catch((error: unknown) => {
+            if (error instanceof TokenRejectedError) {
+              request.log.info({ reason: error.reason }, 'token rejected');
+            }
+            throw error;
+          });
         if (principal.kind === 'admin') {
-          throw new ConfabError('system:error:permission', 'Realtime tickets are for client (user) tokens only.');
+          throw new ConfabError(
+            'system:error:permission',
+            'Realtime tickets are for client (user) tokens only.',
+          );
         }
         if (!aclAllows(principal.acl, REALTIME_SESSION_ACL.method, REALTIME_SESSION_ACL.path)) {
           throw new ConfabError('system:error:permission', 'The token ACL does not allow opening a session.');
         }
         if (options.rateLimiter !== undefined && options.rateLimiter !== null) {
-          const decision = options.rateLimiter.take(principal.tokenId ?? `${principal.applicationId}\n${principal.userName}`);
+          const decision = options.rateLimiter.take(
+            principal.tokenId ?? `${principal.applicationId}\n${principal.userName}`,
+          );
           if (!decision.allowed) {
             return reply
               .code(429)

@@ -41,7 +41,11 @@ function conversationLinks(base: string, id: string): Record<string, unknown> {
 }
 
 function conversationTimestamp(conversation: Conversation): Record<string, unknown> {
-  return { created: conversation.createdAt, updated: conversation.updatedAt, destroyed: conversation.destroyedAt };
+  return {
+    created: conversation.createdAt,
+    updated: conversation.updatedAt,
+    destroyed: conversation.destroyedAt,
+  };
 }
 
 /** A conversation in full. */
@@ -79,7 +83,11 @@ export function renderConversationLite(base: string, conversation: Conversation)
 }
 
 /** A conversation of a user: the conversation without its state, plus the user's member in `_embedded`. */
-export function renderUserConversation(base: string, conversation: Conversation, member: Member): Record<string, unknown> {
+export function renderUserConversation(
+  base: string,
+  conversation: Conversation,
+  member: Member,
+): Record<string, unknown> {
   const { state: _state, ...rest } = renderConversation(base, conversation);
 
   return { ...rest, _embedded: { id: member.id, state: member.state } };

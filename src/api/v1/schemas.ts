@@ -2,15 +2,22 @@
 // and coerces query strings) and are what the OpenAPI document is generated from.
 
 /** A string schema that accepts `values` in any letter case (the SDKs send states and orders in either case). */
-export function caseInsensitiveEnum(values: readonly string[], description?: string): Record<string, unknown> {
+export function caseInsensitiveEnum(
+  values: readonly string[],
+  description?: string,
+): Record<string, unknown> {
   const alternatives = values.map((value) =>
-    [...value].map((char) => (/[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char)).join(''),
+    [...value]
+      .map((char) => (/[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char))
+      .join(''),
   );
 
   return {
     type: 'string',
     pattern: `^(?:${alternatives.join('|')})$`,
-    ...(description === undefined ? {} : { description: `${description} (any letter case: ${values.join(', ')})` }),
+    ...(description === undefined
+      ? {}
+      : { description: `${description} (any letter case: ${values.join(', ')})` }),
   };
 }
 
@@ -19,7 +26,13 @@ export function pageQuerySchema(extra: Record<string, unknown> = {}): Record<str
   return {
     type: 'object',
     properties: {
-      page_size: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'Items per page, 1 to 100.' },
+      page_size: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100,
+        default: 10,
+        description: 'Items per page, 1 to 100.',
+      },
       order: { ...caseInsensitiveEnum(['asc', 'desc'], 'Oldest first, or newest first'), default: 'asc' },
       cursor: { type: 'string', maxLength: 512, description: 'An opaque cursor from a `_links` href.' },
       ...extra,

@@ -75,32 +75,52 @@ export function usersPlugin(context: ApiContext): (app: FastifyInstance) => Prom
   return (app) => {
     app.get<{ Querystring: PageQuery & { name?: string } }>(
       '/v1/users',
-      { schema: { tags, summary: 'List users', querystring: pageQuerySchema({ name: { type: 'string', maxLength: 100 } }) } },
+      {
+        schema: {
+          tags,
+          summary: 'List users',
+          querystring: pageQuerySchema({ name: { type: 'string', maxLength: 100 } }),
+        },
+      },
       async (request) => {
         const filter = request.query.name === undefined ? {} : { name: request.query.name };
         const page = await services.users.list(request.caller, pageRequest(request.query), filter);
 
-        return halPage(request, publicUrl, 'users', page, page.items.map((user) => renderUserLite(publicUrl, user)));
+        return halPage(
+          request,
+          publicUrl,
+          'users',
+          page,
+          page.items.map((user) => renderUserLite(publicUrl, user)),
+        );
       },
     );
 
-    app.post<{ Body: UserBody }>('/v1/users', { schema: { tags, summary: 'Create a user', body: userBody } }, async (request, reply) => {
-      const user = await services.users.create(request.caller, toCreate(request.body));
+    app.post<{ Body: UserBody }>(
+      '/v1/users',
+      { schema: { tags, summary: 'Create a user', body: userBody } },
+      async (request, reply) => {
+        const user = await services.users.create(request.caller, toCreate(request.body));
 
-      return reply.code(201).send(renderUser(publicUrl, user));
-    });
+        return reply.code(201).send(renderUser(publicUrl, user));
+      },
+    );
 
     app.get<{ Params: { user_id: string } }>(
       '/v1/users/:user_id',
       { schema: { tags, summary: 'Get a user', params: userParams } },
-      async (request) => renderUser(publicUrl, await services.users.get(request.caller, request.params.user_id)),
+      async (request) =>
+        renderUser(publicUrl, await services.users.get(request.caller, request.params.user_id)),
     );
 
     app.patch<{ Params: { user_id: string }; Body: UserBody }>(
       '/v1/users/:user_id',
       { schema: { tags, summary: 'Update a user', params: userParams, body: userBody } },
       async (request) =>
-        renderUser(publicUrl, await services.users.update(request.caller, request.params.user_id, toUpdate(request.body))),
+        renderUser(
+          publicUrl,
+          await services.users.update(request.caller, request.params.user_id, toUpdate(request.body)),
+        ),
     );
 
     app.delete<{ Params: { user_id: string } }>(
@@ -130,8 +150,15 @@ export function usersPlugin(context: ApiContext): (app: FastifyInstance) => Prom
       async (request) => {
         const { state } = request.query;
         const filter = state === undefined ? {} : { state: state.toUpperCase() as MemberState };
-        const page = await services.users.conversations(request.caller, request.params.user_id, pageRequest(request.query), filter);
-        const items = page.items.map(({ conversation, member }) => renderUserConversation(publicUrl, conversation, member));
+        const page = await services.users.conversations(
+          request.caller,
+          request.params.user_id,
+          pageRequest(request.query),
+          filter,
+        );
+        const items = page.items.map(({ conversation, member }) =>
+          renderUserConversation(publicUrl, conversation, member),
+        );
 
         return halPage(request, publicUrl, 'conversations', page, items);
       },
@@ -139,11 +166,28 @@ export function usersPlugin(context: ApiContext): (app: FastifyInstance) => Prom
 
     app.get<{ Params: { user_id: string }; Querystring: PageQuery }>(
       '/v1/users/:user_id/sessions',
-      { schema: { tags, summary: "List a user's sessions", params: userParams, querystring: pageQuerySchema() } },
+      {
+        schema: {
+          tags,
+          summary: "List a user's sessions",
+          params: userParams,
+          querystring: pageQuerySchema(),
+        },
+      },
       async (request) => {
-        const { user, page } = await services.users.sessions(request.caller, request.params.user_id, pageRequest(request.query));
+        const { user, page } = await services.users.sessions(
+          request.caller,
+          request.params.user_id,
+          pageRequest(request.query),
+        );
 
-        return halPage(request, publicUrl, 'sessions', page, page.items.map((session) => renderSession(session, user)));
+        return halPage(
+          request,
+          publicUrl,
+          'sessions',
+          page,
+          page.items.map((session) => renderSession(session, user)),
+        );
       },
     );
 

@@ -2,7 +2,14 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AclFormatError, aclAllows, parseAcl, TokenRejectedError, TOKEN_REJECTED_DETAIL, type Acl } from '../../auth/index.js';
+import {
+  AclFormatError,
+  aclAllows,
+  parseAcl,
+  TokenRejectedError,
+  TOKEN_REJECTED_DETAIL,
+  type Acl,
+} from '../../auth/index.js';
 import { ConfabError, isConfabError, problemBody, REALTIME_SESSION_ACL } from '../../domain/index.js';
 import type { Logger } from '../../log/index.js';
 import { EnhancedEventEmitter } from '../../media/index.js';
@@ -79,7 +86,10 @@ export class AppChannel {
       if (url.pathname.replace(/\/+$/, '') !== path) {
         // Another upgrade handler may own that path; answer only when there is none.
         if (app.server.listenerCount('upgrade') === 1) {
-          reject(socket, new ConfabError('http:error:not-found', `No WebSocket endpoint at ${url.pathname}.`));
+          reject(
+            socket,
+            new ConfabError('http:error:not-found', `No WebSocket endpoint at ${url.pathname}.`),
+          );
         }
         return;
       }
@@ -120,7 +130,10 @@ export class AppChannel {
       const userKey = `${identity.caller.applicationId}\n${identity.user.id}`;
       const open = this.#perUser.get(userKey) ?? 0;
       if (open >= this.#options.maxSocketsPerUser) {
-        throw new ConfabError('http:error:too-many-requests', `At most ${this.#options.maxSocketsPerUser} sockets per user.`);
+        throw new ConfabError(
+          'http:error:too-many-requests',
+          `At most ${this.#options.maxSocketsPerUser} sockets per user.`,
+        );
       }
       // The slot is taken before the handshake, so that concurrent upgrades cannot overshoot the cap.
       this.#perUser.set(userKey, open + 1);
@@ -169,7 +182,10 @@ export class AppChannel {
     } else {
       const principal = await this.#options.verifier.verify(request.headers.authorization);
       if (principal.kind === 'admin') {
-        throw new ConfabError('system:error:permission', 'The realtime channel is for client (user) tokens only.');
+        throw new ConfabError(
+          'system:error:permission',
+          'The realtime channel is for client (user) tokens only.',
+        );
       }
       ({ applicationId, userName, acl } = principal);
       rateKey = principal.tokenId ?? `${applicationId}\n${userName}`;
@@ -197,7 +213,8 @@ export class AppChannel {
     this.#connections.add(connection);
     void connection.start({
       onOpen: (sessionId) => this.observer.safeEmit('open', { sessionId, userId: identity.user.id }),
-      onDead: () => this.observer.safeEmit('dead', { sessionId: connection.sessionId, userId: identity.user.id }),
+      onDead: () =>
+        this.observer.safeEmit('dead', { sessionId: connection.sessionId, userId: identity.user.id }),
     });
   }
 }

@@ -6,7 +6,15 @@ import type { ClientCaller } from '../../services/index.js';
 import { Heartbeat } from '../websocket/Heartbeat.js';
 import type { AppSocketClosedInfo, ResolvedAppChannelOptions } from './AppChannelTypes.js';
 import { SessionKeeper } from './SessionKeeper.js';
-import { ackFrame, errorFrame, eventFrame, parseClientFrame, READY_FRAME, sessionFrame, type PostRequest } from './frames.js';
+import {
+  ackFrame,
+  errorFrame,
+  eventFrame,
+  parseClientFrame,
+  READY_FRAME,
+  sessionFrame,
+  type PostRequest,
+} from './frames.js';
 
 /** Close code of a consumer that stopped reading (RFC 6455 "Try Again Later"). */
 export const CLOSE_TOO_SLOW = 1013;
@@ -184,11 +192,15 @@ export class AppConnection {
     const { caller, user } = this.#identity;
     let cursor: string | undefined;
     do {
-      const page = await this.#options.repositories.members.listConversationsOfUser(caller.applicationId, user.id, {
-        pageSize: 100,
-        order: 'asc',
-        ...(cursor === undefined ? {} : { cursor }),
-      });
+      const page = await this.#options.repositories.members.listConversationsOfUser(
+        caller.applicationId,
+        user.id,
+        {
+          pageSize: 100,
+          order: 'asc',
+          ...(cursor === undefined ? {} : { cursor }),
+        },
+      );
       for (const { conversation, member } of page.items) {
         const seen = this.#since?.get(conversation.id);
         if (this.#followed.has(conversation.id) || member.state === 'LEFT') {
@@ -247,7 +259,10 @@ export class AppConnection {
         // A resume map may claim ids the log never reached (a client bug): then live events would all look
         // like duplicates. The log's latest id, read before anything is listed, bounds the claim.
         state.claimed = false;
-        const latest = await this.#options.repositories.events.list(applicationId, conversationId, { pageSize: 1, order: 'desc' });
+        const latest = await this.#options.repositories.events.list(applicationId, conversationId, {
+          pageSize: 1,
+          order: 'desc',
+        });
         state.lastId = Math.min(state.lastId ?? 0, latest.items[0]?.id ?? 0);
       }
       let more = true;
@@ -324,7 +339,9 @@ export class AppConnection {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (isBinary) {
-      this.#send(errorFrame(undefined, new ConfabError('http:error:validation-fail', 'Frames must be JSON text.')));
+      this.#send(
+        errorFrame(undefined, new ConfabError('http:error:validation-fail', 'Frames must be JSON text.')),
+      );
       return;
     }
     let request: PostRequest;
@@ -332,11 +349,18 @@ export class AppConnection {
       request = parseClientFrame(rawText(data));
     } catch (error) {
       const requestId = (error as { requestId?: string }).requestId;
-      this.#send(errorFrame(requestId, isConfabError(error) ? error : new ConfabError('http:error:validation-fail')));
+      this.#send(
+        errorFrame(requestId, isConfabError(error) ? error : new ConfabError('http:error:validation-fail')),
+      );
       return;
     }
     if (this.#inFlight >= this.#options.maxInFlightPosts) {
-      this.#send(errorFrame(request.requestId, new ConfabError('http:error:too-many-requests', 'Too many events in flight.')));
+      this.#send(
+        errorFrame(
+          request.requestId,
+          new ConfabError('http:error:too-many-requests', 'Too many events in flight.'),
+        ),
+      );
       return;
     }
     this.#inFlight += 1;
@@ -356,7 +380,10 @@ export class AppConnection {
       if (limiter !== null) {
         const decision = limiter.take(rateKey);
         if (!decision.allowed) {
-          throw new ConfabError('http:error:too-many-requests', `Retry after ${decision.retryAfterSeconds} s.`);
+          throw new ConfabError(
+            'http:error:too-many-requests',
+            `Retry after ${decision.retryAfterSeconds} s.`,
+          );
         }
       }
       const view = await this.#options.services.events.create(caller, request.conversationId, {
@@ -369,7 +396,12 @@ export class AppConnection {
       if (!isConfabError(error)) {
         this.#log.error({ err: error }, 'posting over the App channel failed');
       }
-      this.#send(errorFrame(request.requestId, isConfabError(error) ? error : new ConfabError('system:error:internal-error')));
+      this.#send(
+        errorFrame(
+          request.requestId,
+          isConfabError(error) ? error : new ConfabError('system:error:internal-error'),
+        ),
+      );
     }
   }
 

@@ -75,7 +75,10 @@ export class SessionKeeper {
       return;
     }
     try {
-      if (!(await this.#sessions.refresh(this.#applicationId, session.id, this.#ttlSeconds)) && !this.#closed) {
+      if (
+        !(await this.#sessions.refresh(this.#applicationId, session.id, this.#ttlSeconds)) &&
+        !this.#closed
+      ) {
         this.#session = await this.#sessions.create(this.#applicationId, this.#userId, this.#ttlSeconds);
         this.#onRenewed(this.#session);
       }

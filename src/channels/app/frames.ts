@@ -125,7 +125,8 @@ export function parseClientFrame(text: string): PostRequest {
   if (!isObject(message)) {
     throw invalid('frame', 'must be a JSON object');
   }
-  const requestId = typeof message.request_id === 'string' ? message.request_id.slice(0, MAX_FIELD) : undefined;
+  const requestId =
+    typeof message.request_id === 'string' ? message.request_id.slice(0, MAX_FIELD) : undefined;
   try {
     if (message.type !== 'event') {
       throw invalid('type', 'must be "event"');
@@ -168,7 +169,12 @@ export function parseSince(raw: string): Map<string, number> {
   }
   const since = new Map<string, number>();
   for (const [conversationId, lastId] of entries) {
-    if (typeof lastId !== 'number' || !Number.isSafeInteger(lastId) || lastId < 0 || conversationId.length > MAX_FIELD) {
+    if (
+      typeof lastId !== 'number' ||
+      !Number.isSafeInteger(lastId) ||
+      lastId < 0 ||
+      conversationId.length > MAX_FIELD
+    ) {
       throw invalid('since', 'must map conversation ids to whole numbers from 0');
     }
     since.set(conversationId, lastId);

@@ -2,7 +2,17 @@ import { type Leg, type LegStatus } from '../../domain/index.js';
 import { type Logger } from '../../log/index.js';
 import { type RtpSession } from '../../media/index.js';
 import { type CallRecords, type CallService } from '../../services/index.js';
-import { answerOffer, createOffer, readAnswer, SdpError, type CallEnd, type LocalMedia, type NegotiatedMedia, type ReofferResult, type SipCall } from '../../sip/index.js';
+import {
+  answerOffer,
+  createOffer,
+  readAnswer,
+  SdpError,
+  type CallEnd,
+  type LocalMedia,
+  type NegotiatedMedia,
+  type ReofferResult,
+  type SipCall,
+} from '../../sip/index.js';
 
 /** The leg status a SIP call end maps to. */
 function finalStatus(end: CallEnd, answered: boolean): LegStatus {
@@ -48,7 +58,15 @@ export class PhoneCall {
   readonly #ended: Promise<void>;
 
   /** @internal Built by the SIP service once the records exist. */
-  constructor(sip: SipCall, records: CallRecords, rtp: RtpSession | null, local: LocalMedia, service: CallService, logger: Logger, rang: number | null) {
+  constructor(
+    sip: SipCall,
+    records: CallRecords,
+    rtp: RtpSession | null,
+    local: LocalMedia,
+    service: CallService,
+    logger: Logger,
+    rang: number | null,
+  ) {
     this.sip = sip;
     this.records = records;
     this.rtp = rtp;
@@ -133,7 +151,12 @@ export class PhoneCall {
   async hold(onHold: boolean): Promise<boolean> {
     const version = this.#local.version + 1;
     const preference = this.#media === null ? this.#local.preference : [this.#media.codec.name];
-    const local: LocalMedia = { ...this.#local, version, preference, direction: onHold ? 'sendonly' : 'sendrecv' };
+    const local: LocalMedia = {
+      ...this.#local,
+      version,
+      preference,
+      direction: onHold ? 'sendonly' : 'sendrecv',
+    };
     const response = await this.sip.reinvite(createOffer(local));
     this.#local = { ...this.#local, version };
     if (response.status >= 300) {
@@ -148,7 +171,9 @@ export class PhoneCall {
     }
     if (this.#onHold !== onHold) {
       this.#onHold = onHold;
-      this.#record(this.#service.sip(this.records, 'sip:status', { status: onHold ? 'hold' : 'resume', by: 'local' }));
+      this.#record(
+        this.#service.sip(this.records, 'sip:status', { status: onHold ? 'hold' : 'resume', by: 'local' }),
+      );
     }
 
     return true;
@@ -157,7 +182,11 @@ export class PhoneCall {
   #reoffer(offer: Buffer): ReofferResult {
     try {
       const version = this.#local.version + 1;
-      const { answer, media } = answerOffer(offer, { ...this.#local, version, preference: this.#media === null ? this.#local.preference : [this.#media.codec.name] });
+      const { answer, media } = answerOffer(offer, {
+        ...this.#local,
+        version,
+        preference: this.#media === null ? this.#local.preference : [this.#media.codec.name],
+      });
       this.#local = { ...this.#local, version };
       this.#media = media;
       if (media.remote.address !== '0.0.0.0') {
@@ -165,7 +194,9 @@ export class PhoneCall {
       }
       if (media.onHold !== this.#onHold) {
         this.#onHold = media.onHold;
-        this.#record(this.#service.sip(this.records, 'sip:status', { status: media.onHold ? 'hold' : 'resume' }));
+        this.#record(
+          this.#service.sip(this.records, 'sip:status', { status: media.onHold ? 'hold' : 'resume' }),
+        );
       }
 
       return { answer };
@@ -186,7 +217,9 @@ export class PhoneCall {
     if (this.#answered) {
       this.#record(this.#service.left(this.records, { code: String(end.status ?? 0), text: end.reason }));
     }
-    this.#record(this.#service.sip(this.records, 'sip:hangup', { reason: end.reason, by: end.by, sip_code: end.status }));
+    this.#record(
+      this.#service.sip(this.records, 'sip:hangup', { reason: end.reason, by: end.by, sip_code: end.status }),
+    );
     this.rtp?.close().catch((err: unknown) => {
       this.log.warn({ err }, 'rtp session did not close');
     });

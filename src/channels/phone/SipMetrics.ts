@@ -18,7 +18,14 @@ export class SipMetrics {
     this.#registry = registry;
     const registers: Registry[] = registry === undefined ? [] : [registry];
     const existing = <T>(name: string): T | undefined => registry?.getSingleMetric(name) as T | undefined;
-    this.calls = existing<Counter<'direction'>>('confab_sip_calls_total') ?? new Counter({ name: 'confab_sip_calls_total', help: 'SIP calls started.', labelNames: ['direction'], registers });
+    this.calls =
+      existing<Counter<'direction'>>('confab_sip_calls_total') ??
+      new Counter({
+        name: 'confab_sip_calls_total',
+        help: 'SIP calls started.',
+        labelNames: ['direction'],
+        registers,
+      });
     const delta = (key: string, now: number): number => {
       const before = this.#seen.get(key) ?? 0;
       this.#seen.set(key, now);
@@ -28,7 +35,14 @@ export class SipMetrics {
     if (registry === undefined || existing('confab_sip_active_calls') !== undefined) {
       return;
     }
-    new Gauge({ name: 'confab_sip_active_calls', help: 'SIP calls up now (any state).', registers, collect() { this.set(ua.activeCalls); } });
+    new Gauge({
+      name: 'confab_sip_active_calls',
+      help: 'SIP calls up now (any state).',
+      registers,
+      collect() {
+        this.set(ua.activeCalls);
+      },
+    });
     new Gauge({
       name: 'confab_sip_open_transactions',
       help: 'SIP transactions alive now.',

@@ -35,7 +35,9 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
   const listen = (transport: 'udp' | 'tcp'): number | null => {
     const override = options.ports?.[transport];
 
-    return override !== undefined ? override : (config.sip.listen.find((l) => l.transport === transport)?.port ?? null);
+    return override !== undefined
+      ? override
+      : (config.sip.listen.find((l) => l.transport === transport)?.port ?? null);
   };
   const host = config.sip.listen[0]?.host ?? '0.0.0.0';
   const ua = await SipUserAgent.start({
@@ -46,18 +48,33 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     trunks: config.trunks,
     codecs: options.codecs,
     userAgent: config.sip.userAgent,
-    timers: options.timers ?? { t1: config.sip.timers.t1Ms, t2: config.sip.timers.t2Ms, t4: config.sip.timers.t4Ms },
+    timers: options.timers ?? {
+      t1: config.sip.timers.t1Ms,
+      t2: config.sip.timers.t2Ms,
+      t4: config.sip.timers.t4Ms,
+    },
     maxMessageSize: config.sip.maxMessageBytes,
     tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSeconds * 1000,
     logger: options.logger,
   });
   const metrics = new SipMetrics(ua, options.metrics);
-  const ports = options.media === false ? null : new PortAllocator({ minPort: config.media.rtpPortMin, maxPort: config.media.rtpPortMax, bindAddress: host });
+  const ports =
+    options.media === false
+      ? null
+      : new PortAllocator({
+          minPort: config.media.rtpPortMin,
+          maxPort: config.media.rtpPortMax,
+          bindAddress: host,
+        });
   const calls = new Map<string, PhoneCall>();
   const service = new CallService(options.repositories, options.eventPort);
-  const applicationIdOf = (name: string): string | undefined => config.applications.find((a) => a.name === name)?.id;
+  const applicationIdOf = (name: string): string | undefined =>
+    config.applications.find((a) => a.name === name)?.id;
 
-  const openRtp = async (remote: NegotiatedMedia | null, callLog: Logger): Promise<{ rtp: RtpSession | null; port: number }> => {
+  const openRtp = async (
+    remote: NegotiatedMedia | null,
+    callLog: Logger,
+  ): Promise<{ rtp: RtpSession | null; port: number }> => {
     if (ports === null) {
       return { rtp: null, port: 9 };
     }
@@ -73,7 +90,13 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     return { rtp, port: sockets.rtpPort };
   };
 
-  const bind = (sip: SipCall, records: CallRecords, rtp: RtpSession | null, local: LocalMedia, rang: number | null): PhoneCall => {
+  const bind = (
+    sip: SipCall,
+    records: CallRecords,
+    rtp: RtpSession | null,
+    local: LocalMedia,
+    rang: number | null,
+  ): PhoneCall => {
     const call = new PhoneCall(sip, records, rtp, local, service, logger, rang);
     calls.set(records.leg.id, call);
     metrics.calls.inc({ direction: sip.direction });
@@ -86,7 +109,10 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     const callLog = logger.child({ callId: sip.callId, trunk: trunk.config.name });
     const uriText = serializeUri(sip.invite.uri);
     const target = targetOf(sip.invite.uri, uriText);
-    const appName = target.type === 'phone' ? config.numbers.find((n) => n.number === target.number)?.application : (options.sipApplication ?? undefined);
+    const appName =
+      target.type === 'phone'
+        ? config.numbers.find((n) => n.number === target.number)?.application
+        : (options.sipApplication ?? undefined);
     const applicationId = appName === undefined ? undefined : applicationIdOf(appName);
     if (applicationId === undefined) {
       sip.reject(404);
@@ -103,10 +129,18 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     let negotiated: NegotiatedMedia;
     try {
       // A dry run first, so that a bad or unusable offer is refused before a port is taken.
-      negotiated = answerOffer(sip.invite.body, { address: config.media.publicIp, port: 9, sessionId: 1, version: 1, preference }).media;
+      negotiated = answerOffer(sip.invite.body, {
+        address: config.media.publicIp,
+        port: 9,
+        sessionId: 1,
+        version: 1,
+        preference,
+      }).media;
     } catch (err) {
       if (err instanceof SdpError) {
-        sip.reject(err.status, [{ name: 'Warning', value: `399 confab "${err.message.replace(/"/g, "'")}"` }]);
+        sip.reject(err.status, [
+          { name: 'Warning', value: `399 confab "${err.message.replace(/"/g, "'")}"` },
+        ]);
 
         return;
       }
@@ -115,11 +149,21 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     sip.ringing();
     const caller = getFrom(sip.invite);
     const from = endpointOfUri(caller.uri, serializeUri(caller.uri));
-    const to = target.type === 'phone' ? { type: 'phone' as const, number: target.number } : { type: 'sip' as const, uri: target.uri };
+    const to =
+      target.type === 'phone'
+        ? { type: 'phone' as const, number: target.number }
+        : { type: 'sip' as const, uri: target.uri };
     const { rtp, port } = await openRtp(negotiated, callLog);
     let records: CallRecords;
     try {
-      records = await service.start({ applicationId, type: target.type, direction: 'inbound', from, to, userName: from.type === 'phone' ? from.number : from.uri });
+      records = await service.start({
+        applicationId,
+        type: target.type,
+        direction: 'inbound',
+        from,
+        to,
+        userName: from.type === 'phone' ? from.number : from.uri,
+      });
     } catch (err) {
       callLog.error({ err }, 'call records not created');
       await rtp?.close();
@@ -127,7 +171,13 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
 
       return;
     }
-    const local: LocalMedia = { address: config.media.publicIp, port, sessionId: newSdpSessionId(), version: 1, preference };
+    const local: LocalMedia = {
+      address: config.media.publicIp,
+      port,
+      sessionId: newSdpSessionId(),
+      version: 1,
+      preference,
+    };
     const call = bind(sip, records, rtp, local, 180);
     if (sip.state !== 'incoming') {
       return;
@@ -151,34 +201,68 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
   });
 
   const dial = async (request: DialRequest): Promise<Leg> => {
-    const trunk = request.trunk === undefined ? ua.guard.trunks.find((t) => t.config.outbound !== null) : ua.guard.byName(request.trunk);
+    const trunk =
+      request.trunk === undefined
+        ? ua.guard.trunks.find((t) => t.config.outbound !== null)
+        : ua.guard.byName(request.trunk);
     const outbound = trunk?.config.outbound;
     if (trunk === undefined || outbound === null || outbound === undefined) {
-      throw new DialError('ERR_DIAL_NO_TRUNK', `no outbound trunk [name:${request.trunk ?? '(any)'}]`, request.trunk ?? null);
+      throw new DialError(
+        'ERR_DIAL_NO_TRUNK',
+        `no outbound trunk [name:${request.trunk ?? '(any)'}]`,
+        request.trunk ?? null,
+      );
     }
     const trunkUri = parseUri(outbound.uri);
     if (trunkUri.kind !== 'sip') {
-      throw new DialError('ERR_DIAL_BAD_TRUNK_URI', `trunk has no sip: URI [name:${trunk.config.name}]`, trunk.config.name);
+      throw new DialError(
+        'ERR_DIAL_BAD_TRUNK_URI',
+        `trunk has no sip: URI [name:${trunk.config.name}]`,
+        trunk.config.name,
+      );
     }
     const refusal = trunk.limiter.tryAcquire();
     if (refusal !== null) {
-      throw new DialError('ERR_DIAL_LIMIT', `trunk limit reached [name:${trunk.config.name}, limit:${refusal}]`, trunk.config.name);
+      throw new DialError(
+        'ERR_DIAL_LIMIT',
+        `trunk limit reached [name:${trunk.config.name}, limit:${refusal}]`,
+        trunk.config.name,
+      );
     }
     const trunkHost = trunkUri.host.replace(/^\[|\]$/g, '');
-    const requestUri = request.to.type === 'phone' ? `sip:${request.to.number}@${trunkUri.host}${trunkUri.port === null ? '' : `:${trunkUri.port}`}` : request.to.uri;
+    const requestUri =
+      request.to.type === 'phone'
+        ? `sip:${request.to.number}@${trunkUri.host}${trunkUri.port === null ? '' : `:${trunkUri.port}`}`
+        : request.to.uri;
     const callerNumber = normaliseE164(request.from ?? '') ?? 'anonymous';
     const fromText = outbound.from ?? `<sip:${callerNumber}@${config.sip.publicHost}>`;
     const fromUri = parseUri(fromText.replace(/^.*<|>.*$/g, ''));
     const from = endpointOfUri(fromUri, serializeUri(fromUri));
-    const to = request.to.type === 'phone' ? { type: 'phone' as const, number: request.to.number } : { type: 'sip' as const, uri: request.to.uri };
+    const to =
+      request.to.type === 'phone'
+        ? { type: 'phone' as const, number: request.to.number }
+        : { type: 'sip' as const, uri: request.to.uri };
     let rtp: RtpSession | null = null;
     let records: CallRecords;
     let local: LocalMedia;
     try {
       const opened = await openRtp(null, logger);
       rtp = opened.rtp;
-      local = { address: config.media.publicIp, port: opened.port, sessionId: newSdpSessionId(), version: 1, preference: trunk.codecs };
-      records = await service.start({ applicationId: request.applicationId, type: request.to.type, direction: 'outbound', from, to, userName: to.type === 'phone' ? to.number : to.uri });
+      local = {
+        address: config.media.publicIp,
+        port: opened.port,
+        sessionId: newSdpSessionId(),
+        version: 1,
+        preference: trunk.codecs,
+      };
+      records = await service.start({
+        applicationId: request.applicationId,
+        type: request.to.type,
+        direction: 'outbound',
+        from,
+        to,
+        userName: to.type === 'phone' ? to.number : to.uri,
+      });
     } catch (err) {
       trunk.limiter.release();
       await rtp?.close();
@@ -230,7 +314,10 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
         await call.ended;
       }
     },
-    ports: { udp: ua.transport.localEndpoint('udp')?.port ?? null, tcp: ua.transport.localEndpoint('tcp')?.port ?? null },
+    ports: {
+      udp: ua.transport.localEndpoint('udp')?.port ?? null,
+      tcp: ua.transport.localEndpoint('tcp')?.port ?? null,
+    },
     close: async () => {
       if (closed) {
         return;

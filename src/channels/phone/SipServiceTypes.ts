@@ -41,7 +41,8 @@ export interface SipServiceOptions {
 }
 
 /** Where an outbound call goes. */
-export type DialTarget = { readonly type: 'phone'; readonly number: string } | { readonly type: 'sip'; readonly uri: string };
+export type DialTarget =
+  { readonly type: 'phone'; readonly number: string } | { readonly type: 'sip'; readonly uri: string };
 
 /** An outbound call request. */
 export interface DialRequest {

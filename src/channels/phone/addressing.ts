@@ -4,7 +4,9 @@ import { unescapeUriPart, type Uri } from '../../sip/index.js';
  * What an INVITE's Request-URI addresses: a phone number (E.164 digits without '+') when its user part,
  * or a tel: URI, is one once visual separators are removed; otherwise a SIP address.
  */
-export type CallTarget = { readonly type: 'phone'; readonly number: string } | { readonly type: 'sip'; readonly uri: string; readonly user: string | null };
+export type CallTarget =
+  | { readonly type: 'phone'; readonly number: string }
+  | { readonly type: 'sip'; readonly uri: string; readonly user: string | null };
 
 /** E.164 digits (no '+') of `text`, or null when it is not a number: at most 15 digits, at least 3. */
 export function normaliseE164(text: string): string | null {
@@ -36,7 +38,10 @@ export function targetOf(uri: Uri, text: string): CallTarget {
 }
 
 /** The calling party of an INVITE, as a channel endpoint. */
-export function endpointOfUri(uri: Uri, text: string): { type: 'phone'; number: string } | { type: 'sip'; uri: string } {
+export function endpointOfUri(
+  uri: Uri,
+  text: string,
+): { type: 'phone'; number: string } | { type: 'sip'; uri: string } {
   const target = targetOf(uri, text);
 
   return target.type === 'phone' ? { type: 'phone', number: target.number } : { type: 'sip', uri: text };

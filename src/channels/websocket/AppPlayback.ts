@@ -35,10 +35,7 @@ export class AppPlayback {
    * @param queue - options of the playout queue (rate, prebuffer, byte cap)
    * @param hooks - how to answer the application and report to the leg
    */
-  constructor(
-    queue: { sampleRate: number; prebufferMs: number; maxBytes: number },
-    hooks: AppPlaybackHooks,
-  ) {
+  constructor(queue: { sampleRate: number; prebufferMs: number; maxBytes: number }, hooks: AppPlaybackHooks) {
     this.#queue = new PlayoutQueue(queue);
     this.#hooks = hooks;
   }

@@ -146,7 +146,9 @@ export class WebSocketLeg extends EnhancedEventEmitter<WebSocketLegEvents> {
    */
   start(): Promise<void> {
     if (this.#closed || this.#status !== 'idle') {
-      return Promise.reject(new WebSocketChannelError('ERR_WS_CLOSED', `leg ${this.#options.id} was already started`));
+      return Promise.reject(
+        new WebSocketChannelError('ERR_WS_CLOSED', `leg ${this.#options.id} was already started`),
+      );
     }
     const ready = new Promise<void>((resolve, reject) => {
       const onConnected = (): void => {
@@ -155,7 +157,9 @@ export class WebSocketLeg extends EnhancedEventEmitter<WebSocketLegEvents> {
       };
       const onDisconnected = (): void => {
         this.off('connected', onConnected);
-        reject(new WebSocketChannelError('ERR_WS_CLOSED', `leg ${this.#options.id} ended before it connected`));
+        reject(
+          new WebSocketChannelError('ERR_WS_CLOSED', `leg ${this.#options.id} ended before it connected`),
+        );
       };
       this.once('connected', onConnected);
       this.once('disconnected', onDisconnected);
@@ -324,7 +328,10 @@ export class WebSocketLeg extends EnhancedEventEmitter<WebSocketLegEvents> {
       this.#finish('failed', code, detail);
       return;
     }
-    const delayMs = Math.min(this.#options.maxDelayMs, this.#options.initialDelayMs * 2 ** (this.#failures - 1));
+    const delayMs = Math.min(
+      this.#options.maxDelayMs,
+      this.#options.initialDelayMs * 2 ** (this.#failures - 1),
+    );
     this.#status = 'reconnecting';
     this.#logger.warn({ code, detail, attempt: this.#failures, delayMs }, 'websocket leg dropped, retrying');
     this.#retryTimer = setTimeout(() => {

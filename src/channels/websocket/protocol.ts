@@ -47,8 +47,14 @@ export function frameBytesFor(rate: WebSocketAudioRate): number {
  * top-level key (there is no nested `headers` object). Headers named `event` or `content-type` are left
  * out so they cannot disguise the frame.
  */
-export function connectedMessage(rate: WebSocketAudioRate, headers: Readonly<Record<string, JsonValue>>): string {
-  const message: Record<string, JsonValue> = { event: 'websocket:connected', 'content-type': contentTypeFor(rate) };
+export function connectedMessage(
+  rate: WebSocketAudioRate,
+  headers: Readonly<Record<string, JsonValue>>,
+): string {
+  const message: Record<string, JsonValue> = {
+    event: 'websocket:connected',
+    'content-type': contentTypeFor(rate),
+  };
   for (const [key, value] of Object.entries(headers)) {
     if (!RESERVED_KEYS.has(key)) {
       message[key] = value;
@@ -75,7 +81,9 @@ export function clearedMessage(): string {
 
 /** The answer to `{"action":"notify"}`, carrying the payload back unchanged (omitted when none came). */
 export function notifyMessage(payload: JsonValue | undefined): string {
-  return JSON.stringify(payload === undefined ? { event: 'websocket:notify' } : { event: 'websocket:notify', payload });
+  return JSON.stringify(
+    payload === undefined ? { event: 'websocket:notify' } : { event: 'websocket:notify', payload },
+  );
 }
 
 /** A control message the application sent. */

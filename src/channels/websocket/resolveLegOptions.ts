@@ -72,12 +72,20 @@ export function resolveLegOptions(options: WebSocketLegOptions): ResolvedLegOpti
   if (!nonNegative.every((n) => Number.isFinite(n) && n >= 0)) {
     problems.push('reconnect, ping and prebuffer settings must be non-negative numbers');
   }
-  const positive = [resolved.maxMessageBytes, resolved.maxBufferedBytes, resolved.maxQueueBytes, resolved.handshakeTimeoutMs];
+  const positive = [
+    resolved.maxMessageBytes,
+    resolved.maxBufferedBytes,
+    resolved.maxQueueBytes,
+    resolved.handshakeTimeoutMs,
+  ];
   if (!positive.every((n) => n > 0)) {
     problems.push('maxMessageBytes, maxBufferedMs, maxQueueMs and handshakeTimeoutMs must be positive');
   }
   if (problems.length > 0) {
-    throw new WebSocketChannelError('ERR_WS_INVALID_OPTION', `invalid WebSocket leg options: ${problems.join('; ')}`);
+    throw new WebSocketChannelError(
+      'ERR_WS_INVALID_OPTION',
+      `invalid WebSocket leg options: ${problems.join('; ')}`,
+    );
   }
 
   return Object.freeze(resolved);

@@ -1,4 +1,16 @@
-import { addHeader, getCallId, getContacts, getCSeq, getFrom, getHeader, getRecordRoutes, getTo, type SipHeader, type SipRequest, type SipResponse } from '../message/SipMessage.js';
+import {
+  addHeader,
+  getCallId,
+  getContacts,
+  getCSeq,
+  getFrom,
+  getHeader,
+  getRecordRoutes,
+  getTo,
+  type SipHeader,
+  type SipRequest,
+  type SipResponse,
+} from '../message/SipMessage.js';
 import { parseNameAddr, serializeNameAddr, type NameAddr } from '../message/NameAddr.js';
 import { type Uri } from '../message/SipUri.js';
 import { type Endpoint } from '../transport/TransportTypes.js';
@@ -47,7 +59,17 @@ export class Dialog {
   #state: DialogState = 'confirmed';
 
   /** @internal Use {@link Dialog.forUas} or {@link Dialog.forUac}. */
-  constructor(fields: { callId: string; local: NameAddr; remote: NameAddr; routeSet: string[]; remoteTarget: Uri; localSeq: number; remoteSeq: number | null; target: Endpoint; contact: string }) {
+  constructor(fields: {
+    callId: string;
+    local: NameAddr;
+    remote: NameAddr;
+    routeSet: string[];
+    remoteTarget: Uri;
+    localSeq: number;
+    remoteSeq: number | null;
+    target: Endpoint;
+    contact: string;
+  }) {
     this.callId = fields.callId;
     this.local = fields.local;
     this.remote = fields.remote;
@@ -87,7 +109,9 @@ export class Dialog {
       callId: getCallId(invite),
       local: getFrom(invite),
       remote: getTo(response),
-      routeSet: getRecordRoutes(response).map((r) => serializeNameAddr(r)).reverse(),
+      routeSet: getRecordRoutes(response)
+        .map((r) => serializeNameAddr(r))
+        .reverse(),
       remoteTarget: contacts === '*' || contacts[0] === undefined ? invite.uri : contacts[0].uri,
       localSeq: getCSeq(invite).seq,
       remoteSeq: null,
@@ -132,7 +156,12 @@ export class Dialog {
    */
   acceptRemoteSeq(request: SipRequest): boolean {
     const seq = getCSeq(request).seq;
-    if (request.method !== 'ACK' && request.method !== 'CANCEL' && this.#remoteSeq !== null && seq <= this.#remoteSeq) {
+    if (
+      request.method !== 'ACK' &&
+      request.method !== 'CANCEL' &&
+      this.#remoteSeq !== null &&
+      seq <= this.#remoteSeq
+    ) {
       return false;
     }
     if (request.method !== 'ACK' && request.method !== 'CANCEL') {
@@ -190,5 +219,8 @@ export function nameAddrOf(text: string): NameAddr {
 
 /** True when `message` has an SDP body. */
 export function hasSdp(message: SipRequest | SipResponse): boolean {
-  return message.body.length > 0 && (getHeader(message, 'Content-Type') ?? '').toLowerCase().startsWith('application/sdp');
+  return (
+    message.body.length > 0 &&
+    (getHeader(message, 'Content-Type') ?? '').toLowerCase().startsWith('application/sdp')
+  );
 }

@@ -1,6 +1,13 @@
 import { answerChallenge, type DigestClientCredentials } from '../digest/digestClient.js';
 import { createRequest } from '../message/requests.js';
-import { addHeader, getCSeq, getHeader, type SipHeader, type SipRequest, type SipResponse } from '../message/SipMessage.js';
+import {
+  addHeader,
+  getCSeq,
+  getHeader,
+  type SipHeader,
+  type SipRequest,
+  type SipResponse,
+} from '../message/SipMessage.js';
 import { serializeUri } from '../message/SipUri.js';
 import { type ClientInviteTransaction } from '../transaction/ClientInviteTransaction.js';
 import { type ClientTransaction } from '../transaction/TransactionLayer.js';
@@ -111,7 +118,12 @@ export class OutboundCall extends SipCall {
 
       return;
     }
-    if ((status === 401 || status === 407) && !this.#authTried && !this.#cancelRequested && this.#retryWithCredentials(response)) {
+    if (
+      (status === 401 || status === 407) &&
+      !this.#authTried &&
+      !this.#cancelRequested &&
+      this.#retryWithCredentials(response)
+    ) {
       return;
     }
     this.finish({ reason: endReasonOf(status), status, by: 'remote' });
@@ -126,8 +138,16 @@ export class OutboundCall extends SipCall {
 
       return;
     }
-    const dialog = Dialog.forUac(this.#request, response, this.#options.target, this.host.contact(this.#options.target.transport));
-    this.#ack = dialog.createRequest('ACK', { cseq: getCSeq(this.#request).seq, headers: this.host.commonHeaders });
+    const dialog = Dialog.forUac(
+      this.#request,
+      response,
+      this.#options.target,
+      this.host.contact(this.#options.target.transport),
+    );
+    this.#ack = dialog.createRequest('ACK', {
+      cseq: getCSeq(this.#request).seq,
+      headers: this.host.commonHeaders,
+    });
     this.host.sendAck(this.#ack, dialog.target);
     this.markAnswered(dialog);
     if (this.#cancelRequested) {
@@ -153,7 +173,13 @@ export class OutboundCall extends SipCall {
     const previous = this.#request;
     const request: SipRequest = {
       ...previous,
-      headers: previous.headers.filter((h) => h.name !== 'Via' && h.name !== 'CSeq' && h.name !== 'Authorization' && h.name !== 'Proxy-Authorization'),
+      headers: previous.headers.filter(
+        (h) =>
+          h.name !== 'Via' &&
+          h.name !== 'CSeq' &&
+          h.name !== 'Authorization' &&
+          h.name !== 'Proxy-Authorization',
+      ),
     };
     const cseq = getCSeq(previous).seq + 1;
     addHeader(request, 'CSeq', `${cseq} INVITE`);

@@ -1,13 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger } from '../../log/index.js';
 import { SipTransactionError } from '../errors.js';
-import { getCallId, getContentType, getCSeq, type SipRequest, type SipResponse } from '../message/SipMessage.js';
+import {
+  getCallId,
+  getContentType,
+  getCSeq,
+  type SipRequest,
+  type SipResponse,
+} from '../message/SipMessage.js';
 import { type ServerTransactionLike } from '../transaction/TransactionTypes.js';
 import { type Endpoint } from '../transport/TransportTypes.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { Dialog } from './Dialog.js';
 import { parseDtmfInfo } from './dtmfInfo.js';
-import { type CallEnd, type CallEndReason, type CallHost, type ReofferResult, type SipCallEvents, type SipCallState } from './SipCallTypes.js';
+import {
+  type CallEnd,
+  type CallEndReason,
+  type CallHost,
+  type ReofferResult,
+  type SipCallEvents,
+  type SipCallState,
+} from './SipCallTypes.js';
 
 /**
  * One INVITE session, inbound (UAS) or outbound (UAC), and the dialog it creates (RFC 3261 §12–§14).
@@ -47,7 +60,14 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
   #reinvitePending = false;
 
   /** @internal Built by the user agent. */
-  constructor(host: CallHost, invite: SipRequest, direction: 'inbound' | 'outbound', trunk: string | null, tx: ServerTransactionLike | null, source: Endpoint | null) {
+  constructor(
+    host: CallHost,
+    invite: SipRequest,
+    direction: 'inbound' | 'outbound',
+    trunk: string | null,
+    tx: ServerTransactionLike | null,
+    source: Endpoint | null,
+  ) {
     super();
     this.host = host;
     this.callId = getCallId(invite);
@@ -117,7 +137,9 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
   /** Sends 180 Ringing (inbound, before answering). */
   ringing(): void {
     if (this.#state === 'incoming' && this.#tx !== null) {
-      this.#tx.respond(180, { headers: [{ name: 'Contact', value: this.#contact() }, ...this.host.commonHeaders] });
+      this.#tx.respond(180, {
+        headers: [{ name: 'Contact', value: this.#contact() }, ...this.host.commonHeaders],
+      });
     }
   }
 
@@ -129,7 +151,11 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
     }
     this.#localSdp = sdp;
     tx.respond(200, {
-      headers: [{ name: 'Contact', value: this.#contact() }, ...this.host.commonHeaders, { name: 'Content-Type', value: 'application/sdp' }],
+      headers: [
+        { name: 'Contact', value: this.#contact() },
+        ...this.host.commonHeaders,
+        { name: 'Content-Type', value: 'application/sdp' },
+      ],
       body: Buffer.from(sdp),
     });
     this.dialogRef = Dialog.forUas(this.#invite, tx.toTag, this.#source, this.#contact());
@@ -155,10 +181,19 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
   reinvite(sdp: string): Promise<SipResponse> {
     const dialog = this.dialogRef;
     if (dialog === null || this.#state !== 'answered' || this.#reinvitePending) {
-      return Promise.reject(new SipTransactionError('transport', 're-INVITE needs an answered call with no other re-INVITE pending'));
+      return Promise.reject(
+        new SipTransactionError(
+          'transport',
+          're-INVITE needs an answered call with no other re-INVITE pending',
+        ),
+      );
     }
     this.#reinvitePending = true;
-    const invite = dialog.createRequest('INVITE', { headers: this.host.commonHeaders, body: Buffer.from(sdp), contentType: 'application/sdp' });
+    const invite = dialog.createRequest('INVITE', {
+      headers: this.host.commonHeaders,
+      body: Buffer.from(sdp),
+      contentType: 'application/sdp',
+    });
     const tx = this.host.sendRequest(invite, dialog.target);
 
     return new Promise<SipResponse>((resolve, reject) => {
@@ -168,7 +203,10 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
         }
         if (response.status < 300) {
           // Every copy of the 2xx is ACKed (§13.2.2.4); the first one settles the promise.
-          this.host.sendAck(dialog.createRequest('ACK', { cseq: getCSeq(invite).seq, headers: this.host.commonHeaders }), dialog.target);
+          this.host.sendAck(
+            dialog.createRequest('ACK', { cseq: getCSeq(invite).seq, headers: this.host.commonHeaders }),
+            dialog.target,
+          );
           dialog.refreshTarget(response);
           this.#localSdp = sdp;
         }
@@ -238,7 +276,12 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
     } else {
       const result = this.onReoffer?.(request.body) ?? { status: 488 };
       if ('status' in result) {
-        tx.respond(result.status, { headers: result.warning === undefined ? [] : [{ name: 'Warning', value: `399 confab "${result.warning.replace(/"/g, "'")}"` }] });
+        tx.respond(result.status, {
+          headers:
+            result.warning === undefined
+              ? []
+              : [{ name: 'Warning', value: `399 confab "${result.warning.replace(/"/g, "'")}"` }],
+        });
 
         return;
       }
@@ -248,7 +291,11 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
     this.#localSdp = answer;
     const body = Buffer.from(answer ?? '');
     tx.respond(200, {
-      headers: [{ name: 'Contact', value: dialog.contact }, ...this.host.commonHeaders, ...(body.length > 0 ? [{ name: 'Content-Type', value: 'application/sdp' }] : [])],
+      headers: [
+        { name: 'Contact', value: dialog.contact },
+        ...this.host.commonHeaders,
+        ...(body.length > 0 ? [{ name: 'Content-Type', value: 'application/sdp' }] : []),
+      ],
       body,
     });
     if (request.body.length > 0) {

@@ -6,7 +6,16 @@ import { type Endpoint } from '../transport/TransportTypes.js';
 import { type Dialog } from './Dialog.js';
 
 /** Why a call ended. */
-export type CallEndReason = 'local-bye' | 'remote-bye' | 'cancelled' | 'rejected' | 'busy' | 'failed' | 'timeout' | 'ack-timeout' | 'shutdown';
+export type CallEndReason =
+  | 'local-bye'
+  | 'remote-bye'
+  | 'cancelled'
+  | 'rejected'
+  | 'busy'
+  | 'failed'
+  | 'timeout'
+  | 'ack-timeout'
+  | 'shutdown';
 
 /** How a call ended: why, with which SIP status (when one applies), and which side ended it. */
 export interface CallEnd {
@@ -22,7 +31,8 @@ export interface CallEnd {
 export type SipCallState = 'incoming' | 'calling' | 'early' | 'answered' | 'ended';
 
 /** What a re-INVITE handler answers: an SDP answer, or a status to refuse it with (488, 400). */
-export type ReofferResult = { readonly answer: string } | { readonly status: number; readonly warning?: string };
+export type ReofferResult =
+  { readonly answer: string } | { readonly status: number; readonly warning?: string };
 
 /** Events of a {@link SipCall}. */
 export interface SipCallEvents extends Record<string, unknown[]> {

@@ -15,7 +15,11 @@ export interface DigestCredentials {
 /** Result of checking a request's Authorization header. */
 export type DigestVerdict =
   | { readonly ok: true; readonly username: string }
-  | { readonly ok: false; readonly stale: boolean; readonly reason: 'missing' | 'malformed' | 'mismatch' | 'expired' | 'replay' | 'unknown-nonce' };
+  | {
+      readonly ok: false;
+      readonly stale: boolean;
+      readonly reason: 'missing' | 'malformed' | 'mismatch' | 'expired' | 'replay' | 'unknown-nonce';
+    };
 
 /** Options of {@link DigestServer}. */
 export interface DigestServerOptions {
@@ -104,17 +108,31 @@ export class DigestServer {
     const cnonce = p?.get('cnonce');
     const uri = p?.get('uri');
     const response = p?.get('response');
-    if (p === null || p === undefined || nonce === undefined || nc === undefined || cnonce === undefined || uri === undefined || response === undefined) {
+    if (
+      p === null ||
+      p === undefined ||
+      nonce === undefined ||
+      nc === undefined ||
+      cnonce === undefined ||
+      uri === undefined ||
+      response === undefined
+    ) {
       return { ok: false, stale: false, reason: 'malformed' };
     }
-    if (p.get('qop')?.toLowerCase() !== 'auth' || !/^[0-9a-f]{8}$/i.test(nc) || (p.get('algorithm') ?? 'MD5').toUpperCase() !== 'MD5') {
+    if (
+      p.get('qop')?.toLowerCase() !== 'auth' ||
+      !/^[0-9a-f]{8}$/i.test(nc) ||
+      (p.get('algorithm') ?? 'MD5').toUpperCase() !== 'MD5'
+    ) {
       return { ok: false, stale: false, reason: 'malformed' };
     }
     const ha1 = md5(`${expected.username}:${expected.realm}:${expected.password}`);
     const ha2 = md5(`${request.method}:${uri}`);
     const want = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
     const userOk = p.get('username') === expected.username && p.get('realm') === expected.realm;
-    const responseOk = response.length === want.length && timingSafeEqual(Buffer.from(response.toLowerCase()), Buffer.from(want));
+    const responseOk =
+      response.length === want.length &&
+      timingSafeEqual(Buffer.from(response.toLowerCase()), Buffer.from(want));
     if (!userOk || !responseOk) {
       return { ok: false, stale: false, reason: 'mismatch' };
     }
@@ -123,7 +141,11 @@ export class DigestServer {
       // A correct answer to a nonce we no longer honour: the client knows the password, so let it retry.
       this.#nonces.delete(nonce);
 
-      return { ok: false, stale: this.#signed(nonce), reason: this.#signed(nonce) ? 'expired' : 'unknown-nonce' };
+      return {
+        ok: false,
+        stale: this.#signed(nonce),
+        reason: this.#signed(nonce) ? 'expired' : 'unknown-nonce',
+      };
     }
     const count = parseInt(nc, 16);
     if (count <= state.lastCount) {

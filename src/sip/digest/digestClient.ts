@@ -21,11 +21,22 @@ function md5(text: string): string {
  * qop=auth when offered (nonce count 1, fresh cnonce), the RFC 2069 form otherwise. Only MD5 is
  * supported; null for any other algorithm or a challenge that is not Digest.
  */
-export function answerChallenge(challenge: string, credentials: DigestClientCredentials, method: string, uri: string): string | null {
+export function answerChallenge(
+  challenge: string,
+  credentials: DigestClientCredentials,
+  method: string,
+  uri: string,
+): string | null {
   const p = parseDigestParams(challenge);
   const realm = p?.get('realm');
   const nonce = p?.get('nonce');
-  if (p === null || p === undefined || realm === undefined || nonce === undefined || (p.get('algorithm') ?? 'MD5').toUpperCase() !== 'MD5') {
+  if (
+    p === null ||
+    p === undefined ||
+    realm === undefined ||
+    nonce === undefined ||
+    (p.get('algorithm') ?? 'MD5').toUpperCase() !== 'MD5'
+  ) {
     return null;
   }
   const ha1 = md5(`${credentials.username}:${realm}:${credentials.password}`);
@@ -40,7 +51,13 @@ export function answerChallenge(challenge: string, credentials: DigestClientCred
   if (qops.includes('auth')) {
     const cnonce = randomBytes(8).toString('hex');
     const nc = '00000001';
-    params.push(['response', md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`)], ['algorithm', 'MD5'], ['qop', 'auth'], ['nc', nc], ['cnonce', cnonce]);
+    params.push(
+      ['response', md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`)],
+      ['algorithm', 'MD5'],
+      ['qop', 'auth'],
+      ['nc', nc],
+      ['cnonce', cnonce],
+    );
   } else {
     params.push(['response', md5(`${ha1}:${nonce}:${ha2}`)], ['algorithm', 'MD5']);
   }

@@ -41,7 +41,10 @@ export function serializeCSeq(cseq: CSeq): string {
 export function parseUnsigned(value: string, header: string, max: number): number {
   const text = value.trim();
   if (!/^[0-9]{1,12}$/.test(text) || Number(text) > max) {
-    throw new SipParseError('bad-header-value', `${header} must be a number from 0 to ${max}, got '${text.slice(0, 24)}'`);
+    throw new SipParseError(
+      'bad-header-value',
+      `${header} must be a number from 0 to ${max}, got '${text.slice(0, 24)}'`,
+    );
   }
 
   return Number(text);

@@ -59,7 +59,10 @@ export function parseNameAddr(value: string): NameAddr {
     uriText = m?.[0] ?? '';
     s.seek(start + uriText.length);
     if (/[,?]/.test(uriText)) {
-      throw new SipParseError('bad-header-value', `a URI with ',' or '?' must be enclosed in <> [at:${start}]`);
+      throw new SipParseError(
+        'bad-header-value',
+        `a URI with ',' or '?' must be enclosed in <> [at:${start}]`,
+      );
     }
   }
   const uri = parseUri(uriText);

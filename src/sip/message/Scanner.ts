@@ -166,7 +166,10 @@ export function isTokenChar(c: string): boolean {
   const code = c.charCodeAt(0);
 
   return (
-    (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (c.length === 1 && TOKEN_PUNCT.includes(c))
+    (code >= 0x30 && code <= 0x39) ||
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x61 && code <= 0x7a) ||
+    (c.length === 1 && TOKEN_PUNCT.includes(c))
   );
 }
 

@@ -7,9 +7,7 @@ import { SipParseError } from '../errors.js';
  * message larger than the limit, is fatal: the stream can no longer be framed and must be closed.
  */
 export type FramerOutput =
-  | { type: 'message'; data: Buffer }
-  | { type: 'keepalive' }
-  | { type: 'error'; error: SipParseError };
+  { type: 'message'; data: Buffer } | { type: 'keepalive' } | { type: 'error'; error: SipParseError };
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LENGTH_LINE = /^(?:content-length|l)[ \t]*:(.*)$/i;

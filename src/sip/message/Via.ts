@@ -55,7 +55,13 @@ export function parseVia(value: string): Via {
   const params = s.params();
   s.end('the Via');
 
-  return { protocol: `${name.toUpperCase()}/${version}`, transport: transport.toUpperCase(), host, port, params };
+  return {
+    protocol: `${name.toUpperCase()}/${version}`,
+    transport: transport.toUpperCase(),
+    host,
+    port,
+    params,
+  };
 }
 
 /** Serializes in canonical form: `SIP/2.0/UDP host:port;params`. */

@@ -50,8 +50,20 @@ const DECODER = new TextDecoder('utf-8');
 
 /** Methods defined by RFC 3261 and its common extensions; a CSeq mismatch on any other method earns 501. */
 export const KNOWN_METHODS: readonly string[] = [
-  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO',
-  'REFER', 'MESSAGE', 'UPDATE',
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'OPTIONS',
+  'REGISTER',
+  'PRACK',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'PUBLISH',
+  'INFO',
+  'REFER',
+  'MESSAGE',
+  'UPDATE',
 ];
 
 /** Parses one message from `data`; throws {@link SipParseError} on any malformed input and never anything else. */
@@ -68,7 +80,10 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
 }
 
 /** Like {@link parseMessage}, returning the error instead of throwing. */
-export function tryParseMessage(data: Buffer, options: ParseOptions = {}): { ok: true; message: SipMessage } | { ok: false; error: SipParseError } {
+export function tryParseMessage(
+  data: Buffer,
+  options: ParseOptions = {},
+): { ok: true; message: SipMessage } | { ok: false; error: SipParseError } {
   try {
     return { ok: true, message: parseMessage(data, options) };
   } catch (err) {
@@ -89,18 +104,34 @@ export function skipLeadingCrlf(data: Buffer, from = 0): number {
 function parseUnsafe(data: Buffer, options: ParseOptions): SipMessage {
   const maxSize = options.maxSize ?? 65535;
   const start = skipLeadingCrlf(data);
-  const kind = data.subarray(start, start + 4).toString('latin1').toUpperCase() === 'SIP/' ? 'response' : 'request';
+  const kind =
+    data
+      .subarray(start, start + 4)
+      .toString('latin1')
+      .toUpperCase() === 'SIP/'
+      ? 'response'
+      : 'request';
   if (start >= data.length) {
     throw new SipParseError('empty', 'no message', { kind: 'unknown' });
   }
   let headerEnd = data.indexOf(CRLFCRLF, start);
-  if (headerEnd < 0 && options.stream !== true && data.length - start <= maxSize && data.subarray(-2).equals(CRLFCRLF.subarray(2))) {
+  if (
+    headerEnd < 0 &&
+    options.stream !== true &&
+    data.length - start <= maxSize &&
+    data.subarray(-2).equals(CRLFCRLF.subarray(2))
+  ) {
     // A datagram that ends right after its last header line: its end is the end of the header section.
     headerEnd = data.length - 2;
   }
   if (headerEnd < 0) {
     const what = data.length - start > maxSize ? 'too-large' : 'no-header-end';
-    throw new SipParseError(what, 'no empty line after the headers', { kind }, what === 'too-large' ? 413 : 400);
+    throw new SipParseError(
+      what,
+      'no empty line after the headers',
+      { kind },
+      what === 'too-large' ? 413 : 400,
+    );
   }
   const lines = DECODER.decode(data.subarray(start, headerEnd)).split('\r\n');
   const startLine = lines[0] ?? '';
@@ -124,7 +155,13 @@ function parseUnsafe(data: Buffer, options: ParseOptions): SipMessage {
     if (code.length !== 3 || Number(code) < 100 || Number(code) > 699) {
       fail('bad-status-code', `status code '${code.slice(0, 12)}' out of range`);
     }
-    message = { kind: 'response', status: Number(code), reason: m[2] ?? '', headers: ctx.headers, body: Buffer.alloc(0) };
+    message = {
+      kind: 'response',
+      status: Number(code),
+      reason: m[2] ?? '',
+      headers: ctx.headers,
+      body: Buffer.alloc(0),
+    };
   } else {
     const parts = startLine.split(' ');
     const [method = '', uriText = '', version = ''] = parts;
@@ -143,7 +180,13 @@ function parseUnsafe(data: Buffer, options: ParseOptions): SipMessage {
       }
       fail('bad-start-line', `bad version '${version.slice(0, 20)}'`);
     }
-    message = { kind: 'request', method, uri: requestUri(uriText, fail), headers: ctx.headers, body: Buffer.alloc(0) };
+    message = {
+      kind: 'request',
+      method,
+      uri: requestUri(uriText, fail),
+      headers: ctx.headers,
+      body: Buffer.alloc(0),
+    };
   }
   checkHeaders(message, fail);
 
@@ -171,7 +214,10 @@ function requestUri(text: string, fail: (reason: SipParseErrorReason, detail: st
   }
 }
 
-function readHeaderLines(lines: string[], fail: (reason: SipParseErrorReason, detail: string) => never): SipHeader[] {
+function readHeaderLines(
+  lines: string[],
+  fail: (reason: SipParseErrorReason, detail: string) => never,
+): SipHeader[] {
   const headers: SipHeader[] = [];
   for (const line of lines) {
     const last = headers[headers.length - 1];
@@ -197,7 +243,10 @@ function readHeaderLines(lines: string[], fail: (reason: SipParseErrorReason, de
   return headers;
 }
 
-function checkHeaders(message: SipMessage, fail: (reason: SipParseErrorReason, detail: string, status?: number) => never): void {
+function checkHeaders(
+  message: SipMessage,
+  fail: (reason: SipParseErrorReason, detail: string, status?: number) => never,
+): void {
   for (const name of SINGLE_HEADERS) {
     if (getHeaderLines(message, name).length > 1) {
       fail('duplicate-header', `more than one ${name}`);
@@ -225,7 +274,11 @@ function checkHeaders(message: SipMessage, fail: (reason: SipParseErrorReason, d
     getVias(message);
     const cseq = parseCSeq(getHeaderLines(message, 'CSeq')[0] ?? '');
     if (message.kind === 'request' && cseq.method !== message.method) {
-      fail('cseq-method-mismatch', `CSeq method ${cseq.method} differs from ${message.method}`, KNOWN_METHODS.includes(message.method) ? 400 : 501);
+      fail(
+        'cseq-method-mismatch',
+        `CSeq method ${cseq.method} differs from ${message.method}`,
+        KNOWN_METHODS.includes(message.method) ? 400 : 501,
+      );
     }
     if (present('From')) {
       getFrom(message);

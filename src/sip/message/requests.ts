@@ -45,8 +45,12 @@ export interface RequestOptions {
  */
 export function createRequest(options: RequestOptions): SipRequest {
   const from = typeof options.from === 'string' ? parseNameAddr(options.from) : options.from;
-  const fromWithTag: NameAddr = from.params.tag === undefined ? { ...from, params: { ...from.params, tag: randomBytes(6).toString('hex') } } : from;
-  const text = (a: NameAddr | string): string => (typeof a === 'string' ? serializeNameAddr(parseNameAddr(a)) : serializeNameAddr(a));
+  const fromWithTag: NameAddr =
+    from.params.tag === undefined
+      ? { ...from, params: { ...from.params, tag: randomBytes(6).toString('hex') } }
+      : from;
+  const text = (a: NameAddr | string): string =>
+    typeof a === 'string' ? serializeNameAddr(parseNameAddr(a)) : serializeNameAddr(a);
   const body = options.body ?? Buffer.alloc(0);
   if (body.length > 0 && options.contentType === undefined) {
     throw new TypeError('createRequest: a body needs a contentType');
@@ -67,5 +71,11 @@ export function createRequest(options: RequestOptions): SipRequest {
   }
   headers.push({ name: 'Content-Length', value: String(body.length) });
 
-  return { kind: 'request', method: options.method, uri: typeof options.uri === 'string' ? parseUri(options.uri) : options.uri, headers, body };
+  return {
+    kind: 'request',
+    method: options.method,
+    uri: typeof options.uri === 'string' ? parseUri(options.uri) : options.uri,
+    headers,
+    body,
+  };
 }

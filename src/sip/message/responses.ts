@@ -7,15 +7,46 @@ import { type SipHeader, type SipRequest, type SipResponse } from './SipMessage.
 
 /** Reason phrases of RFC 3261 §21 and common extensions. */
 export const REASON_PHRASES: Readonly<Record<number, string>> = {
-  100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
-  200: 'OK', 202: 'Accepted', 300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Moved Temporarily',
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  406: 'Not Acceptable', 407: 'Proxy Authentication Required', 408: 'Request Timeout', 413: 'Request Entity Too Large',
-  415: 'Unsupported Media Type', 416: 'Unsupported URI Scheme', 420: 'Bad Extension', 480: 'Temporarily Unavailable',
-  481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected', 483: 'Too Many Hops', 486: 'Busy Here',
-  487: 'Request Terminated', 488: 'Not Acceptable Here', 491: 'Request Pending', 500: 'Server Internal Error',
-  501: 'Not Implemented', 503: 'Service Unavailable', 504: 'Server Time-out', 505: 'Version Not Supported',
-  513: 'Message Too Large', 600: 'Busy Everywhere', 603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable',
+  100: 'Trying',
+  180: 'Ringing',
+  181: 'Call Is Being Forwarded',
+  182: 'Queued',
+  183: 'Session Progress',
+  200: 'OK',
+  202: 'Accepted',
+  300: 'Multiple Choices',
+  301: 'Moved Permanently',
+  302: 'Moved Temporarily',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Unsupported URI Scheme',
+  420: 'Bad Extension',
+  480: 'Temporarily Unavailable',
+  481: 'Call/Transaction Does Not Exist',
+  482: 'Loop Detected',
+  483: 'Too Many Hops',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  491: 'Request Pending',
+  500: 'Server Internal Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  504: 'Server Time-out',
+  505: 'Version Not Supported',
+  513: 'Message Too Large',
+  600: 'Busy Everywhere',
+  603: 'Decline',
+  604: 'Does Not Exist Anywhere',
+  606: 'Not Acceptable',
 };
 
 /** Options of {@link createResponse}. */
@@ -37,7 +68,11 @@ const COPIED = ['Via', 'Record-Route', 'From', 'To', 'Call-ID', 'CSeq'];
  * (Record-Route too, for dialog-creating responses), a To tag is added when asked and missing, and
  * Content-Length closes the header list so that the response is already in canonical form.
  */
-export function createResponse(request: SipRequest, status: number, options: ResponseOptions = {}): SipResponse {
+export function createResponse(
+  request: SipRequest,
+  status: number,
+  options: ResponseOptions = {},
+): SipResponse {
   return buildResponse(request.headers, status, options);
 }
 
@@ -59,7 +94,10 @@ export function createErrorResponse(error: SipParseError, toTag: string): SipRes
     return null;
   }
 
-  return buildResponse(error.context.headers, error.status, { toTag, reason: REASON_PHRASES[error.status] ?? 'Bad Request' });
+  return buildResponse(error.context.headers, error.status, {
+    toTag,
+    reason: REASON_PHRASES[error.status] ?? 'Bad Request',
+  });
 }
 
 function buildResponse(source: SipHeader[], status: number, options: ResponseOptions): SipResponse {
@@ -75,7 +113,10 @@ function buildResponse(source: SipHeader[], status: number, options: ResponseOpt
       continue;
     }
     seen.add(name);
-    headers.push({ name, value: name === 'To' && status > 100 ? withToTag(h.value, options.toTag) : h.value });
+    headers.push({
+      name,
+      value: name === 'To' && status > 100 ? withToTag(h.value, options.toTag) : h.value,
+    });
   }
   headers.push(...(options.headers ?? []));
   const body = options.body ?? Buffer.alloc(0);

@@ -8,7 +8,10 @@ import { serializeUri } from './SipUri.js';
  * existing line gets the right value in place, a missing one is appended after the other headers.
  */
 export function serializeMessage(msg: SipMessage): Buffer {
-  const startLine = msg.kind === 'request' ? `${msg.method} ${serializeUri(msg.uri)} SIP/2.0` : `SIP/2.0 ${msg.status} ${msg.reason}`;
+  const startLine =
+    msg.kind === 'request'
+      ? `${msg.method} ${serializeUri(msg.uri)} SIP/2.0`
+      : `SIP/2.0 ${msg.status} ${msg.reason}`;
   let head = `${startLine}\r\n`;
   let sawLength = false;
   for (const h of msg.headers) {
@@ -27,5 +30,7 @@ export function serializeMessage(msg: SipMessage): Buffer {
   }
   head += '\r\n';
 
-  return msg.body.length === 0 ? Buffer.from(head, 'utf8') : Buffer.concat([Buffer.from(head, 'utf8'), msg.body]);
+  return msg.body.length === 0
+    ? Buffer.from(head, 'utf8')
+    : Buffer.concat([Buffer.from(head, 'utf8'), msg.body]);
 }

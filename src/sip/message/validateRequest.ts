@@ -1,4 +1,11 @@
-import { getHeader, getHeaderValues, getContentType, getTokenList, type SipHeader, type SipRequest } from './SipMessage.js';
+import {
+  getHeader,
+  getHeaderValues,
+  getContentType,
+  getTokenList,
+  type SipHeader,
+  type SipRequest,
+} from './SipMessage.js';
 import { KNOWN_METHODS } from './parser.js';
 import { mediaRangeMatches, parseMediaType } from './MediaType.js';
 import { REASON_PHRASES } from './responses.js';
@@ -79,7 +86,9 @@ export function validateRequest(request: SipRequest, policy: UasPolicy): UasReje
   if (request.method === 'INVITE') {
     const ranges = getHeaderValues(request, 'Accept').filter((v) => v !== '');
     if (ranges.length > 0 && !ranges.some((r) => safeMatches(r, 'application', 'sdp'))) {
-      return reject(406, [{ name: 'Warning', value: '399 - "application/sdp is the only answer this endpoint can give"' }]);
+      return reject(406, [
+        { name: 'Warning', value: '399 - "application/sdp is the only answer this endpoint can give"' },
+      ]);
     }
   }
 

@@ -1,5 +1,11 @@
 import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
-import { AUDIO_CODECS, DEFAULT_CODEC_PREFERENCE, TELEPHONE_EVENT, codecByName, type CodecSpec } from './codecs.js';
+import {
+  AUDIO_CODECS,
+  DEFAULT_CODEC_PREFERENCE,
+  TELEPHONE_EVENT,
+  codecByName,
+  type CodecSpec,
+} from './codecs.js';
 import { SdpError } from './SdpError.js';
 
 /*
@@ -89,7 +95,13 @@ export function parseSdp(body: Buffer): SessionDescription {
       throw new SdpError('syntax', 'm= line without protocol or formats');
     }
     const connection = m.connection ?? sdp.connection;
-    if (m.port !== 0 && m.type === 'audio' && (connection === undefined || (connection.version !== 4 && connection.version !== 6) || connection.ip === '')) {
+    if (
+      m.port !== 0 &&
+      m.type === 'audio' &&
+      (connection === undefined ||
+        (connection.version !== 4 && connection.version !== 6) ||
+        connection.ip === '')
+    ) {
       throw new SdpError('syntax', 'audio stream without a usable c= line');
     }
   }
@@ -99,20 +111,34 @@ export function parseSdp(body: Buffer): SessionDescription {
 
 /** Parses `payloads` of an m= line into numbers, refusing junk. */
 function payloadTypes(m: MediaDescription): number[] {
-  const list = String(m.payloads ?? '').trim().split(/\s+/);
+  const list = String(m.payloads ?? '')
+    .trim()
+    .split(/\s+/);
 
-  return list.filter((p) => /^[0-9]{1,3}$/.test(p)).map(Number).filter((n) => n <= 127);
+  return list
+    .filter((p) => /^[0-9]{1,3}$/.test(p))
+    .map(Number)
+    .filter((n) => n <= 127);
 }
 
 /** The peer's payload type for `codec` in `m`, or undefined. */
 function findPayloadType(m: MediaDescription, codec: CodecSpec): number | undefined {
   const offered = payloadTypes(m);
-  const mapped = m.rtp.find((r) => r.codec.toLowerCase() === codec.name.toLowerCase() && r.rate === codec.clockRate && offered.includes(r.payload));
+  const mapped = m.rtp.find(
+    (r) =>
+      r.codec.toLowerCase() === codec.name.toLowerCase() &&
+      r.rate === codec.clockRate &&
+      offered.includes(r.payload),
+  );
   if (mapped !== undefined) {
     return mapped.payload;
   }
   // A static payload type may come without an rtpmap line, unless the line maps it to something else.
-  if (codec.isStatic && offered.includes(codec.payloadType) && !m.rtp.some((r) => r.payload === codec.payloadType)) {
+  if (
+    codec.isStatic &&
+    offered.includes(codec.payloadType) &&
+    !m.rtp.some((r) => r.payload === codec.payloadType)
+  ) {
     return codec.payloadType;
   }
 
@@ -120,7 +146,11 @@ function findPayloadType(m: MediaDescription, codec: CodecSpec): number | undefi
 }
 
 /** Picks the codec, telephone-event and remote address of one audio m= block; null when no codec matches. */
-function negotiateStream(sdp: SessionDescription, m: MediaDescription, preference: readonly string[]): NegotiatedMedia | null {
+function negotiateStream(
+  sdp: SessionDescription,
+  m: MediaDescription,
+  preference: readonly string[],
+): NegotiatedMedia | null {
   if (m.type !== 'audio' || m.port === 0 || !/^RTP\/AVP$/i.test(m.protocol)) {
     return null;
   }
@@ -146,10 +176,20 @@ function negotiateStream(sdp: SessionDescription, m: MediaDescription, preferenc
   return null;
 }
 
-const ANSWER_DIRECTION: Record<MediaDirection, MediaDirection> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
+const ANSWER_DIRECTION: Record<MediaDirection, MediaDirection> = {
+  sendrecv: 'sendrecv',
+  sendonly: 'recvonly',
+  recvonly: 'sendonly',
+  inactive: 'inactive',
+};
 
 /** One audio m= block of ours, with `codecs` and telephone-event at the given payload types. */
-function localAudio(local: LocalMedia, codecs: CodecSpec[], te: number | null, direction: MediaDirection): MediaDescription {
+function localAudio(
+  local: LocalMedia,
+  codecs: CodecSpec[],
+  te: number | null,
+  direction: MediaDirection,
+): MediaDescription {
   const all = te === null ? codecs : [...codecs, { ...TELEPHONE_EVENT, payloadType: te }];
 
   return {
@@ -158,7 +198,9 @@ function localAudio(local: LocalMedia, codecs: CodecSpec[], te: number | null, d
     protocol: 'RTP/AVP',
     payloads: all.map((c) => c.payloadType).join(' '),
     rtp: all.map((c) => ({ payload: c.payloadType, codec: c.name, rate: c.clockRate })),
-    fmtp: all.filter((c) => c.fmtp !== undefined).map((c) => ({ payload: c.payloadType, config: c.fmtp ?? '' })),
+    fmtp: all
+      .filter((c) => c.fmtp !== undefined)
+      .map((c) => ({ payload: c.payloadType, config: c.fmtp ?? '' })),
     ptime: 20,
     direction,
   };
@@ -170,7 +212,14 @@ function session(local: LocalMedia, media: MediaDescription[]): SessionDescripti
 
   return {
     version: 0,
-    origin: { username: 'confab', sessionId: local.sessionId, sessionVersion: local.version, netType: 'IN', ipVer, address: local.address },
+    origin: {
+      username: 'confab',
+      sessionId: local.sessionId,
+      sessionVersion: local.version,
+      netType: 'IN',
+      ipVer,
+      address: local.address,
+    },
     name: 'confab',
     connection: { version: ipVer, ip: local.address },
     timing: { start: 0, stop: 0 },
@@ -200,7 +249,10 @@ export function answerOffer(offer: Buffer, local: LocalMedia): { answer: string;
   });
   const agreed = chosen as NegotiatedMedia | null;
   if (agreed === null) {
-    throw new SdpError(sdp.media.length === 0 ? 'no-media' : 'no-common-codec', 'no audio stream with a codec confab supports');
+    throw new SdpError(
+      sdp.media.length === 0 ? 'no-media' : 'no-common-codec',
+      'no audio stream with a codec confab supports',
+    );
   }
 
   return { answer: write(session(local, media)), media: agreed };
@@ -211,11 +263,23 @@ export function createOffer(local: LocalMedia): string {
   const preference = local.preference ?? DEFAULT_CODEC_PREFERENCE;
   const codecs = preference.map((n) => codecByName(n)).filter((c): c is CodecSpec => c !== undefined);
 
-  return write(session(local, [localAudio(local, codecs.length > 0 ? codecs : [...AUDIO_CODECS], TELEPHONE_EVENT.payloadType, local.direction ?? 'sendrecv')]));
+  return write(
+    session(local, [
+      localAudio(
+        local,
+        codecs.length > 0 ? codecs : [...AUDIO_CODECS],
+        TELEPHONE_EVENT.payloadType,
+        local.direction ?? 'sendrecv',
+      ),
+    ]),
+  );
 }
 
 /** Reads the answer to our offer: throws {@link SdpError} when it is broken or agrees on nothing we offered. */
-export function readAnswer(answer: Buffer, preference: readonly string[] = DEFAULT_CODEC_PREFERENCE): NegotiatedMedia {
+export function readAnswer(
+  answer: Buffer,
+  preference: readonly string[] = DEFAULT_CODEC_PREFERENCE,
+): NegotiatedMedia {
   const sdp = parseSdp(answer);
   for (const m of sdp.media) {
     const negotiated = negotiateStream(sdp, m, preference);

@@ -27,7 +27,13 @@ export const AUDIO_CODECS: readonly CodecSpec[] = [
 ];
 
 /** RFC 4733 events, offered and accepted next to the audio codec. */
-export const TELEPHONE_EVENT: CodecSpec = { name: 'telephone-event', payloadType: 101, clockRate: 8000, isStatic: false, fmtp: '0-16' };
+export const TELEPHONE_EVENT: CodecSpec = {
+  name: 'telephone-event',
+  payloadType: 101,
+  clockRate: 8000,
+  isStatic: false,
+  fmtp: '0-16',
+};
 
 /** The default preference when a trunk names none. */
 export const DEFAULT_CODEC_PREFERENCE: readonly string[] = ['PCMU', 'PCMA'];

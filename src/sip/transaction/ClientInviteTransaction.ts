@@ -1,5 +1,13 @@
 import { SipTransactionError } from '../errors.js';
-import { getCallId, getCSeq, getHeader, getHeaderLines, type SipHeader, type SipRequest, type SipResponse } from '../message/SipMessage.js';
+import {
+  getCallId,
+  getCSeq,
+  getHeader,
+  getHeaderLines,
+  type SipHeader,
+  type SipRequest,
+  type SipResponse,
+} from '../message/SipMessage.js';
 import { splitList } from '../message/Scanner.js';
 import { TransactionBase } from './TransactionBase.js';
 import { type ClientIo } from './ClientNonInviteTransaction.js';
@@ -126,7 +134,10 @@ export class ClientInviteTransaction extends TransactionBase<ClientTransactionEv
       if (this.state === 'terminated') {
         return;
       }
-      this.safeEmit('timeout', new SipTransactionError('transport', `cannot send ${message.method}: ${String(err)}`, err));
+      this.safeEmit(
+        'timeout',
+        new SipTransactionError('transport', `cannot send ${message.method}: ${String(err)}`, err),
+      );
       this.terminate();
     });
   }

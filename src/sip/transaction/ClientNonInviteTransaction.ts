@@ -48,7 +48,10 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientTransactio
     }
     this.startTimer('F', 64 * this.timers.t1, () => {
       this.#io.onTimeout();
-      this.safeEmit('timeout', new SipTransactionError('timeout', `no final response to ${this.request.method} (timer F)`));
+      this.safeEmit(
+        'timeout',
+        new SipTransactionError('timeout', `no final response to ${this.request.method} (timer F)`),
+      );
       this.terminate();
     });
   }
@@ -83,7 +86,10 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientTransactio
       if (this.state === 'terminated') {
         return;
       }
-      this.safeEmit('timeout', new SipTransactionError('transport', `cannot send ${this.request.method}: ${String(err)}`, err));
+      this.safeEmit(
+        'timeout',
+        new SipTransactionError('transport', `cannot send ${this.request.method}: ${String(err)}`, err),
+      );
       this.terminate();
     });
   }

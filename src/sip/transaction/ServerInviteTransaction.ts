@@ -18,7 +18,10 @@ import { type ServerTransactionEvents, type ServerTransactionLike, type Timers }
  * {@link ServerInviteTransaction.ackReceived}, and emits `ackTimeout` when 64 × T1 pass without one.
  * INVITE retransmissions are absorbed in every state (answered with the last response).
  */
-export class ServerInviteTransaction extends TransactionBase<ServerTransactionEvents> implements ServerTransactionLike {
+export class ServerInviteTransaction
+  extends TransactionBase<ServerTransactionEvents>
+  implements ServerTransactionLike
+{
   /** The INVITE. */
   readonly request: SipRequest;
   /** Where it came from. */
@@ -58,7 +61,10 @@ export class ServerInviteTransaction extends TransactionBase<ServerTransactionEv
 
   /** Builds and sends a response to the INVITE. */
   respond(status: number, options: Omit<ResponseOptions, 'toTag'> = {}): SipResponse {
-    const response = createResponse(this.request, status, { ...options, toTag: status > 100 ? this.toTag : undefined });
+    const response = createResponse(this.request, status, {
+      ...options,
+      toTag: status > 100 ? this.toTag : undefined,
+    });
     this.send(response);
 
     return response;

@@ -20,7 +20,10 @@ export interface ServerIo {
  *  Retransmitted requests: absorbed in Trying, answered with the last response afterwards.
  * ```
  */
-export class ServerNonInviteTransaction extends TransactionBase<ServerTransactionEvents> implements ServerTransactionLike {
+export class ServerNonInviteTransaction
+  extends TransactionBase<ServerTransactionEvents>
+  implements ServerTransactionLike
+{
   /** The request. */
   readonly request: SipRequest;
   /** Where it came from. */
@@ -46,7 +49,10 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerTransactio
 
   /** Builds and sends a response to the request. */
   respond(status: number, options: Omit<ResponseOptions, 'toTag'> = {}): SipResponse {
-    const response = createResponse(this.request, status, { ...options, toTag: status > 100 ? this.toTag : undefined });
+    const response = createResponse(this.request, status, {
+      ...options,
+      toTag: status > 100 ? this.toTag : undefined,
+    });
     this.send(response);
 
     return response;

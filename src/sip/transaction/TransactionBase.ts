@@ -5,7 +5,9 @@ import { type TransactionState, type Timers } from './TransactionTypes.js';
  * @internal State, named timers and termination shared by the four transaction kinds. Termination is
  * idempotent: it stops every timer, emits `terminated` once and tells the layer to forget the transaction.
  */
-export abstract class TransactionBase<Events extends Record<string, unknown[]> & { terminated: [] }> extends TypedEmitter<Events> {
+export abstract class TransactionBase<
+  Events extends Record<string, unknown[]> & { terminated: [] },
+> extends TypedEmitter<Events> {
   /** Transaction key. */
   readonly id: string;
   protected readonly timers: Timers;
@@ -15,7 +17,13 @@ export abstract class TransactionBase<Events extends Record<string, unknown[]> &
   readonly #running = new Map<string, NodeJS.Timeout>();
   readonly #onTerminated: () => void;
 
-  protected constructor(id: string, initial: TransactionState, timers: Timers, reliable: boolean, onTerminated: () => void) {
+  protected constructor(
+    id: string,
+    initial: TransactionState,
+    timers: Timers,
+    reliable: boolean,
+    onTerminated: () => void,
+  ) {
     super();
     this.id = id;
     this.#state = initial;

@@ -10,7 +10,13 @@ import { ClientNonInviteTransaction, type ClientIo } from './ClientNonInviteTran
 import { ack2xxKey, clientKey, mergeKey, newBranch, newTag, serverKey } from './keys.js';
 import { ServerInviteTransaction } from './ServerInviteTransaction.js';
 import { ServerNonInviteTransaction, type ServerIo } from './ServerNonInviteTransaction.js';
-import { resolveTimers, type TimerOptions, type Timers, type TransactionCounters, type TransactionLayerEvents } from './TransactionTypes.js';
+import {
+  resolveTimers,
+  type TimerOptions,
+  type Timers,
+  type TransactionCounters,
+  type TransactionLayerEvents,
+} from './TransactionTypes.js';
 
 /** A client transaction of either kind. */
 export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
@@ -46,7 +52,14 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
   readonly #servers = new Map<string, ServerTransaction>();
   readonly #merge = new Map<string, ServerTransaction>();
   readonly #awaiting2xxAck = new Map<string, ServerInviteTransaction>();
-  readonly #counters: TransactionCounters = { clientTransactions: 0, serverTransactions: 0, absorbedRetransmissions: 0, strayResponses: 0, mergedRequests: 0, timeouts: 0 };
+  readonly #counters: TransactionCounters = {
+    clientTransactions: 0,
+    serverTransactions: 0,
+    absorbedRetransmissions: 0,
+    strayResponses: 0,
+    mergedRequests: 0,
+    timeouts: 0,
+  };
   readonly #onRequest = (request: SipRequest, source: Source): void => {
     this.#inboundRequest(request, source);
   };
@@ -99,7 +112,13 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
       topHasBranch = false;
     }
     if (!topHasBranch) {
-      const via = { protocol: 'SIP/2.0', transport: target.transport.toUpperCase(), host: local?.host ?? '127.0.0.1', port: local?.port ?? null, params: { branch: newBranch(), rport: null } };
+      const via = {
+        protocol: 'SIP/2.0',
+        transport: target.transport.toUpperCase(),
+        host: local?.host ?? '127.0.0.1',
+        port: local?.port ?? null,
+        params: { branch: newBranch(), rport: null },
+      };
       addHeader(request, 'Via', serializeVia(via), true);
     }
     if (getHeader(request, 'Max-Forwards') === undefined) {
@@ -119,7 +138,9 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     };
     const reliable = target.transport === 'tcp';
     const tx: ClientTransaction =
-      request.method === 'INVITE' ? new ClientInviteTransaction(id, request, this.#timers, reliable, io) : new ClientNonInviteTransaction(id, request, this.#timers, reliable, io);
+      request.method === 'INVITE'
+        ? new ClientInviteTransaction(id, request, this.#timers, reliable, io)
+        : new ClientNonInviteTransaction(id, request, this.#timers, reliable, io);
     tx.onListenerError = this.#listenerFailed;
     this.#clients.set(id, tx);
     tx.start();
@@ -131,7 +152,11 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
    * Cancels an INVITE client transaction (§9.1): the CANCEL goes out once a provisional response has
    * arrived, as its own non-INVITE transaction, which is returned through `onSent`.
    */
-  cancel(invite: ClientInviteTransaction, target: Endpoint, onSent?: (cancel: ClientNonInviteTransaction) => void): void {
+  cancel(
+    invite: ClientInviteTransaction,
+    target: Endpoint,
+    onSent?: (cancel: ClientNonInviteTransaction) => void,
+  ): void {
     invite.whenProvisional(() => {
       const tx = this.sendRequest(buildCancel(invite.request), target);
       if (tx instanceof ClientNonInviteTransaction) {
@@ -193,7 +218,8 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
       }
       // An ACK for a 2xx: normally a new branch, found by Call-ID, CSeq and To tag; an RFC 2543 peer's ACK
       // matches the INVITE transaction itself.
-      const waiting = existing instanceof ServerInviteTransaction ? existing : this.#awaiting2xxAck.get(ack2xxKey(request));
+      const waiting =
+        existing instanceof ServerInviteTransaction ? existing : this.#awaiting2xxAck.get(ack2xxKey(request));
       waiting?.ackReceived(request);
       this.safeEmit('ack', request, source, waiting !== undefined);
 
@@ -259,7 +285,9 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
     };
     const toTag = newTag();
     const tx: ServerTransaction =
-      request.method === 'INVITE' ? new ServerInviteTransaction(key, request, source, toTag, this.#timers, io) : new ServerNonInviteTransaction(key, request, source, toTag, this.#timers, io);
+      request.method === 'INVITE'
+        ? new ServerInviteTransaction(key, request, source, toTag, this.#timers, io)
+        : new ServerNonInviteTransaction(key, request, source, toTag, this.#timers, io);
     tx.onListenerError = this.#listenerFailed;
     this.#servers.set(key, tx);
 

@@ -45,7 +45,12 @@ export interface Timers {
 /** Applies defaults and checks the values. */
 export function resolveTimers(options: TimerOptions = {}): Timers {
   const t1 = options.t1 ?? 500;
-  const timers = { t1, t2: options.t2 ?? 8 * t1, t4: options.t4 ?? 10 * t1, timerD: options.timerD ?? (options.t1 === undefined ? 32_000 : 64 * t1) };
+  const timers = {
+    t1,
+    t2: options.t2 ?? 8 * t1,
+    t4: options.t4 ?? 10 * t1,
+    timerD: options.timerD ?? (options.t1 === undefined ? 32_000 : 64 * t1),
+  };
   for (const [name, value] of Object.entries(timers)) {
     if (!Number.isFinite(value) || value <= 0) {
       throw new TypeError(`timer ${name} must be a positive number of milliseconds, got ${value}`);
@@ -56,7 +61,8 @@ export function resolveTimers(options: TimerOptions = {}): Timers {
 }
 
 /** Transaction states (RFC 3261 §17 plus the Accepted state of RFC 6026). */
-export type TransactionState = 'calling' | 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+export type TransactionState =
+  'calling' | 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
 /** Events of a client transaction. */
 export interface ClientTransactionEvents extends Record<string, unknown[]> {
@@ -103,11 +109,17 @@ export interface ServerTransactionLike {
   /** The To tag this UAS uses in its responses. */
   readonly toTag: string;
   /** Sends a response built from the request (To tag added, extra headers and body as given). */
-  respond(status: number, options?: { reason?: string; headers?: { name: string; value: string }[]; body?: Buffer }): SipResponse;
+  respond(
+    status: number,
+    options?: { reason?: string; headers?: { name: string; value: string }[]; body?: Buffer },
+  ): SipResponse;
   /** Sends a response built by the caller (it must carry the request's Via, From, To, Call-ID, CSeq). */
   send(response: SipResponse): void;
   /** Subscribes to transaction events. */
-  on<K extends keyof ServerTransactionEvents & string>(event: K, listener: (...args: ServerTransactionEvents[K]) => void): unknown;
+  on<K extends keyof ServerTransactionEvents & string>(
+    event: K,
+    listener: (...args: ServerTransactionEvents[K]) => void,
+  ): unknown;
 }
 
 /** Counters of the transaction layer, plain numbers. */

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { getCallId, getCSeq, getFrom, getTo, getTopVia, type SipRequest, type SipResponse } from '../message/SipMessage.js';
+import {
+  getCallId,
+  getCSeq,
+  getFrom,
+  getTo,
+  getTopVia,
+  type SipRequest,
+  type SipResponse,
+} from '../message/SipMessage.js';
 import { serializeUri } from '../message/SipUri.js';
 import { BRANCH_COOKIE, hasRfc3261Branch } from '../message/Via.js';
 

@@ -42,7 +42,11 @@ export class TcpListener {
   readonly #connecting = new Map<string, Promise<TcpConnection>>();
   #closed = false;
   /** Handlers for traffic; replaced by the transport layer. */
-  handlers: TcpHandlers = { message: () => undefined, framingError: () => undefined, keepalive: () => undefined };
+  handlers: TcpHandlers = {
+    message: () => undefined,
+    framingError: () => undefined,
+    keepalive: () => undefined,
+  };
 
   private constructor(server: Server, host: string, maxSize: number, idleMs: number) {
     this.#server = server;
@@ -60,7 +64,15 @@ export class TcpListener {
       const server = createServer();
       const onError = (err: NodeJS.ErrnoException): void => {
         server.close();
-        reject(new SipTransportError(`cannot listen on TCP ${host}:${port}: ${err.message}`, { transport: 'tcp', host, port, code: err.code, cause: err }));
+        reject(
+          new SipTransportError(`cannot listen on TCP ${host}:${port}: ${err.message}`, {
+            transport: 'tcp',
+            host,
+            port,
+            code: err.code,
+            cause: err,
+          }),
+        );
       };
       server.once('error', onError);
       server.listen(port, host, () => {
@@ -97,7 +109,11 @@ export class TcpListener {
   async send(data: Buffer, address: string, port: number): Promise<void> {
     const connection = await this.#connectionTo(address, port);
     if (!this.sendOn(connection.id, data)) {
-      throw new SipTransportError('TCP connection closed before sending', { transport: 'tcp', host: address, port });
+      throw new SipTransportError('TCP connection closed before sending', {
+        transport: 'tcp',
+        host: address,
+        port,
+      });
     }
   }
 
@@ -135,14 +151,26 @@ export class TcpListener {
 
         return;
       }
-      const socket = connect({ host: address, port, localAddress: this.#host === '0.0.0.0' || this.#host === '::' ? undefined : this.#host });
+      const socket = connect({
+        host: address,
+        port,
+        localAddress: this.#host === '0.0.0.0' || this.#host === '::' ? undefined : this.#host,
+      });
       socket.once('connect', () => {
         socket.off('error', onError);
         resolve(this.#adopt(socket));
       });
       const onError = (err: NodeJS.ErrnoException): void => {
         socket.destroy();
-        reject(new SipTransportError(`cannot connect: ${err.message}`, { transport: 'tcp', host: address, port, code: err.code, cause: err }));
+        reject(
+          new SipTransportError(`cannot connect: ${err.message}`, {
+            transport: 'tcp',
+            host: address,
+            port,
+            code: err.code,
+            cause: err,
+          }),
+        );
       };
       socket.once('error', onError);
     }).finally(() => {

@@ -8,7 +8,15 @@ import { serializeMessage } from '../message/serializer.js';
 import { getTopVia, setTopVia, type SipMessage, type SipResponse } from '../message/SipMessage.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { TcpListener, plainAddress, type TcpConnection } from './TcpListener.js';
-import { type DropReason, type Endpoint, type Source, type TransportCounters, type TransportEvents, type TransportOptions, type TransportProtocol } from './TransportTypes.js';
+import {
+  type DropReason,
+  type Endpoint,
+  type Source,
+  type TransportCounters,
+  type TransportEvents,
+  type TransportOptions,
+  type TransportProtocol,
+} from './TransportTypes.js';
 import { UdpListener } from './UdpListener.js';
 
 /**
@@ -31,7 +39,14 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     sent: { udp: 0, tcp: 0 },
     rejected: 0,
     keepalives: 0,
-    dropped: { 'malformed-request': 0, 'malformed-response': 0, 'too-large': 0, 'stream-framing': 0, unroutable: 0, 'send-failed': 0 },
+    dropped: {
+      'malformed-request': 0,
+      'malformed-response': 0,
+      'too-large': 0,
+      'stream-framing': 0,
+      unroutable: 0,
+      'send-failed': 0,
+    },
     tcpConnections: 0,
     responses: {},
   };
@@ -71,7 +86,11 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
           tcp.sendOn(c.id, Buffer.from('\r\n'));
         },
         framingError: (error, c) => {
-          this.#drop(error.reason === 'too-large' ? 'too-large' : 'stream-framing', tcpSource(c), error.detail);
+          this.#drop(
+            error.reason === 'too-large' ? 'too-large' : 'stream-framing',
+            tcpSource(c),
+            error.detail,
+          );
         },
       };
     }
@@ -113,7 +132,11 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     try {
       via = getTopVia(response);
     } catch (err) {
-      throw new SipTransportError(`response without a usable Via: ${(err as Error).message}`, { transport: source?.transport ?? 'udp', host: '', port: 0 });
+      throw new SipTransportError(`response without a usable Via: ${(err as Error).message}`, {
+        transport: source?.transport ?? 'udp',
+        host: '',
+        port: 0,
+      });
     }
     const transport: TransportProtocol = source?.transport ?? (via.transport === 'TCP' ? 'tcp' : 'udp');
     const address = via.params.received ?? via.host;
@@ -138,10 +161,17 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     const { transport, address, port } = target;
     if (isIP(address) === 0 || isBroadcastOrMulticast(address) || port <= 0 || port > 65535) {
       this.#drop('unroutable', { transport, address, port }, 'not a unicast IP address');
-      throw new SipTransportError('refusing to send to a name, broadcast or multicast address', { transport, host: address, port });
+      throw new SipTransportError('refusing to send to a name, broadcast or multicast address', {
+        transport,
+        host: address,
+        port,
+      });
     }
     if (data.length > this.#options.maxMessageSize) {
-      throw new SipTransportError(`message of ${data.length} bytes exceeds the ${this.#options.maxMessageSize} byte limit`, { transport, host: address, port });
+      throw new SipTransportError(
+        `message of ${data.length} bytes exceeds the ${this.#options.maxMessageSize} byte limit`,
+        { transport, host: address, port },
+      );
     }
     const listener = transport === 'udp' ? this.#udp : this.#tcp;
     if (listener === null) {
@@ -168,7 +198,10 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 
       return;
     }
-    const parsed = tryParseMessage(data, { maxSize: this.#options.maxMessageSize, stream: source.transport === 'tcp' });
+    const parsed = tryParseMessage(data, {
+      maxSize: this.#options.maxMessageSize,
+      stream: source.transport === 'tcp',
+    });
     if (!parsed.ok) {
       this.#rejectMalformed(parsed.error, source);
 
@@ -195,7 +228,12 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
   }
 
   #rejectMalformed(error: SipParseError, source: Source): void {
-    const reason: DropReason = error.reason === 'too-large' ? 'too-large' : error.context.kind === 'response' ? 'malformed-response' : 'malformed-request';
+    const reason: DropReason =
+      error.reason === 'too-large'
+        ? 'too-large'
+        : error.context.kind === 'response'
+          ? 'malformed-response'
+          : 'malformed-request';
     this.#drop(reason, source, error.detail);
     const response = createErrorResponse(error, randomBytes(6).toString('hex'));
     if (response === null) {
@@ -209,7 +247,10 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 
   #drop(reason: DropReason, source: Endpoint, detail: string): void {
     this.#counters.dropped[reason]++;
-    this.#log.debug({ reason, transport: source.transport, address: source.address, port: source.port, detail }, 'sip message dropped');
+    this.#log.debug(
+      { reason, transport: source.transport, address: source.address, port: source.port, detail },
+      'sip message dropped',
+    );
     this.safeEmit('drop', reason, source, detail);
   }
 }
@@ -242,7 +283,10 @@ export async function createTransportLayer(options: TransportOptions): Promise<T
     const udp = udpPort === null ? null : await UdpListener.bind(options.host, udpPort);
     const samePort = udp !== null && udpPort === 0 && tcpPort === 0;
     try {
-      const tcp = tcpPort === null ? null : await TcpListener.listen(options.host, samePort ? udp.port : tcpPort, maxSize, idle);
+      const tcp =
+        tcpPort === null
+          ? null
+          : await TcpListener.listen(options.host, samePort ? udp.port : tcpPort, maxSize, idle);
 
       return new TransportLayer(udp, tcp, options);
     } catch (err) {

@@ -69,12 +69,7 @@ export interface TransportOptions {
 
 /** Why an inbound message was not handed upwards. */
 export type DropReason =
-  | 'malformed-request'
-  | 'malformed-response'
-  | 'too-large'
-  | 'stream-framing'
-  | 'unroutable'
-  | 'send-failed';
+  'malformed-request' | 'malformed-response' | 'too-large' | 'stream-framing' | 'unroutable' | 'send-failed';
 
 /** Plain-number counters; the composition root maps them to metrics. */
 export interface TransportCounters {

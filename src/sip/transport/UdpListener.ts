@@ -24,10 +24,22 @@ export class UdpListener {
     return new Promise((resolve, reject) => {
       // Large kernel buffers absorb bursts and short event-loop pauses (GC) instead of dropping datagrams,
       // which would cost a 500 ms retransmission each; Linux caps the size at net.core.rmem_max/wmem_max.
-      const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
+      const socket = createSocket({
+        type: isIPv6(host) ? 'udp6' : 'udp4',
+        recvBufferSize: 4 * 1024 * 1024,
+        sendBufferSize: 4 * 1024 * 1024,
+      });
       const onError = (err: NodeJS.ErrnoException): void => {
         socket.close();
-        reject(new SipTransportError(`cannot bind UDP ${host}:${port}: ${err.message}`, { transport: 'udp', host, port, code: err.code, cause: err }));
+        reject(
+          new SipTransportError(`cannot bind UDP ${host}:${port}: ${err.message}`, {
+            transport: 'udp',
+            host,
+            port,
+            code: err.code,
+            cause: err,
+          }),
+        );
       };
       socket.once('error', onError);
       socket.bind(port, host, () => {
@@ -56,7 +68,15 @@ export class UdpListener {
         if (err === null) {
           resolve();
         } else {
-          reject(new SipTransportError(`UDP send failed: ${err.message}`, { transport: 'udp', host: address, port, code: (err as NodeJS.ErrnoException).code, cause: err }));
+          reject(
+            new SipTransportError(`UDP send failed: ${err.message}`, {
+              transport: 'udp',
+              host: address,
+              port,
+              code: (err as NodeJS.ErrnoException).code,
+              cause: err,
+            }),
+          );
         }
       });
     });

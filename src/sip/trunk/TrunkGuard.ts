@@ -59,7 +59,9 @@ export class TrunkGuard {
         allows: (address: string) => list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4'),
       };
     });
-    this.#openToAll = this.#trunks.some((t) => t.config.inbound.allow.length === 0 && t.config.inbound.digest !== null);
+    this.#openToAll = this.#trunks.some(
+      (t) => t.config.inbound.allow.length === 0 && t.config.inbound.digest !== null,
+    );
     for (const t of this.#trunks) {
       const host = outboundHost(t.config);
       if (host !== null) {
@@ -85,7 +87,11 @@ export class TrunkGuard {
 
   /** Transport-level check (before parsing): may `source` be listened to at all? */
   readonly admitSource = (source: Source): boolean => {
-    if (this.#openToAll || this.#peers.has(source.address) || this.#trunks.some((t) => t.allows(source.address))) {
+    if (
+      this.#openToAll ||
+      this.#peers.has(source.address) ||
+      this.#trunks.some((t) => t.allows(source.address))
+    ) {
       return true;
     }
     this.#dropped['unknown-source']++;

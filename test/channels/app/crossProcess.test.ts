@@ -19,10 +19,19 @@ describe('App channel across confab processes: delivery and sessions over one Re
     const lee = await rig.connect(1, rig.clientToken('lee'));
     await kim.waitFrame((f) => f.type === 'ready');
     await lee.waitFrame((f) => f.type === 'ready');
-    lee.send({ type: 'event', request_id: 'l1', conversation_id: conversationId, event: { type: 'message', body: { text: 'from node 1' } } });
+    lee.send({
+      type: 'event',
+      request_id: 'l1',
+      conversation_id: conversationId,
+      event: { type: 'message', body: { text: 'from node 1' } },
+    });
     const ack = await lee.waitFrame((f) => f.type === 'ack');
-    expect((await kim.waitFrame((f) => f.type === 'event' && f.event.id === ack.event_id)).event.body).toEqual({ text: 'from node 1' });
-    const rest = await rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, { body: { type: 'custom:from-node-0', body: {} } });
+    expect(
+      (await kim.waitFrame((f) => f.type === 'event' && f.event.id === ack.event_id)).event.body,
+    ).toEqual({ text: 'from node 1' });
+    const rest = await rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, {
+      body: { type: 'custom:from-node-0', body: {} },
+    });
     await lee.waitFrame((f) => f.type === 'event' && f.event.id === rest.json.id);
     await kim.waitFrame((f) => f.type === 'event' && f.event.id === rest.json.id);
     expect(kim.eventIds(conversationId)).toEqual([ack.event_id, rest.json.id]);
@@ -45,7 +54,12 @@ describe('App channel across confab processes: delivery and sessions over one Re
       expect(sessions.map((s) => s.id)).toEqual([hello.session_id]);
     }
     await socket.close();
-    await until(async () => (await rig.call(1, 'GET', `/v1/users/${users.max}/sessions`)).json._embedded.sessions.length === 0, 5000, 'session gone');
+    await until(
+      async () =>
+        (await rig.call(1, 'GET', `/v1/users/${users.max}/sessions`)).json._embedded.sessions.length === 0,
+      5000,
+      'session gone',
+    );
   });
 
   it('deletes the Session of a socket that vanished without a close frame', async () => {
@@ -53,7 +67,12 @@ describe('App channel across confab processes: delivery and sessions over one Re
     const socket = await rig.connect(1, rig.clientToken('ned'));
     await socket.waitFrame((f) => f.type === 'session');
     socket.ws.terminate();
-    await until(async () => (await rig.call(0, 'GET', `/v1/users/${users.ned}/sessions`)).json._embedded.sessions.length === 0, 5000, 'session gone');
+    await until(
+      async () =>
+        (await rig.call(0, 'GET', `/v1/users/${users.ned}/sessions`)).json._embedded.sessions.length === 0,
+      5000,
+      'session gone',
+    );
     await until(() => rig.nodes[1]!.channel.connectionCount === 0, 3000, 'connection released');
   });
 });

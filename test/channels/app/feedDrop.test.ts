@@ -17,13 +17,17 @@ describe('App channel when the realtime feed loses its Redis connection', () => 
     const socket = await rig.connect(0, rig.clientToken('xia'));
     await socket.waitFrame((f) => f.type === 'ready');
     const post = (n: number): ReturnType<Rig['call']> =>
-      rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, { body: { type: 'custom:n', body: { n } } });
+      rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, {
+        body: { type: 'custom:n', body: { n } },
+      });
     const first = await post(0);
     await socket.waitFrame((f) => f.type === 'event' && f.event.id === first.json.id);
 
     // Kill exactly this node's feed connection, and record events while it is away.
     const list = await rig.redis.redis.client('LIST');
-    const line = String(list).split('\n').find((entry) => entry.includes(`name=${feedName(rig.redis.prefix, 0)} `));
+    const line = String(list)
+      .split('\n')
+      .find((entry) => entry.includes(`name=${feedName(rig.redis.prefix, 0)} `));
     const id = /\bid=(\d+)/.exec(line ?? '')?.[1];
     expect(id).toBeDefined();
     await rig.redis.redis.client('KILL', 'ID', id!);
@@ -32,7 +36,12 @@ describe('App channel when the realtime feed loses its Redis connection', () => 
 
     // Nothing else is posted: only the resync after the reconnect can bring these.
     await until(() => socket.eventIds(conversationId).at(-1) === lastId, 8000, `event ${lastId}`);
-    expect(socket.eventIds(conversationId)).toEqual([first.json.id, first.json.id + 1, first.json.id + 2, first.json.id + 3]);
+    expect(socket.eventIds(conversationId)).toEqual([
+      first.json.id,
+      first.json.id + 1,
+      first.json.id + 2,
+      first.json.id + 3,
+    ]);
     await socket.close();
   });
 });

@@ -13,7 +13,9 @@ describe('App channel: resume after a forced disconnect', () => {
   });
 
   const post = (conversationId: string, n: number): Promise<unknown> =>
-    rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, { body: { type: 'custom:n', body: { n } } });
+    rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, {
+      body: { type: 'custom:n', body: { n } },
+    });
 
   it('resumes with no gap and no duplicate while events keep arriving across the switch-over', async () => {
     const { conversationId } = await rig.conversationWith(['gina', 'hugo']);
@@ -52,7 +54,9 @@ describe('App channel: resume after a forced disconnect', () => {
     await until(() => second.eventIds(conversationId).at(-1) === lastId, 10_000, `event ${lastId}`);
     const resumed = second.eventIds(conversationId);
     expect(resumed).toEqual(Array.from({ length: lastId - lastSeen }, (_, i) => lastSeen + 1 + i));
-    const ns = second.frames.filter((f) => f.type === 'event' && f.conversation_id === conversationId).map((f) => f.event.body.n as number);
+    const ns = second.frames
+      .filter((f) => f.type === 'event' && f.conversation_id === conversationId)
+      .map((f) => f.event.body.n as number);
     expect(ns.sort((a, b) => a - b)).toEqual(Array.from({ length: total - 5 }, (_, i) => 5 + i));
     await second.close();
   });
@@ -67,11 +71,15 @@ describe('App channel: resume after a forced disconnect', () => {
 
     // While Ivan is away, he is added to a new conversation, which receives events.
     const other = await rig.call(0, 'POST', '/v1/conversations', { body: {} });
-    await rig.call(0, 'POST', `/v1/conversations/${other.json.id}/members`, { body: { state: 'joined', user: { id: users.ivan }, channel: { type: 'app' } } });
+    await rig.call(0, 'POST', `/v1/conversations/${other.json.id}/members`, {
+      body: { state: 'joined', user: { id: users.ivan }, channel: { type: 'app' } },
+    });
     await post(other.json.id as string, 1);
     await post(conversationId, 2);
 
-    const back = await rig.connect(0, rig.clientToken('ivan'), { since: JSON.stringify({ [conversationId]: lastSeen, 'CON-not-mine': 0 }) });
+    const back = await rig.connect(0, rig.clientToken('ivan'), {
+      since: JSON.stringify({ [conversationId]: lastSeen, 'CON-not-mine': 0 }),
+    });
     await back.waitFrame((f) => f.type === 'ready');
     expect(back.eventIds(conversationId)).toEqual([lastSeen + 1]);
     expect(back.eventIds(other.json.id as string)).toEqual([1, 2]);
@@ -81,9 +89,13 @@ describe('App channel: resume after a forced disconnect', () => {
 
   it('bounds a resume map that claims ids the log never reached, so live events still flow', async () => {
     const { conversationId } = await rig.conversationWith(['kai']);
-    const socket = await rig.connect(0, rig.clientToken('kai'), { since: JSON.stringify({ [conversationId]: 999 }) });
+    const socket = await rig.connect(0, rig.clientToken('kai'), {
+      since: JSON.stringify({ [conversationId]: 999 }),
+    });
     await socket.waitFrame((f) => f.type === 'ready');
-    const posted = await rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, { body: { type: 'custom:n', body: { n: 0 } } });
+    const posted = await rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, {
+      body: { type: 'custom:n', body: { n: 0 } },
+    });
     await socket.waitFrame((f) => f.type === 'event' && f.event.id === posted.json.id);
     expect(socket.eventIds(conversationId)).toEqual([posted.json.id]);
     await socket.close();
@@ -96,13 +108,19 @@ describe('App channel: resume after a forced disconnect', () => {
     await until(() => socket.eventIds(conversationId).length === 1, 5000, 'one event');
     const lastSeen = socket.eventIds(conversationId)[0]!;
     await socket.close();
-    await rig.call(0, 'PATCH', `/v1/conversations/${conversationId}/members/${members.lou}`, { body: { state: 'left' } });
+    await rig.call(0, 'PATCH', `/v1/conversations/${conversationId}/members/${members.lou}`, {
+      body: { state: 'left' },
+    });
     await post(conversationId, 1);
-    const back = await rig.connect(0, rig.clientToken('lou'), { since: JSON.stringify({ [conversationId]: lastSeen }) });
+    const back = await rig.connect(0, rig.clientToken('lou'), {
+      since: JSON.stringify({ [conversationId]: lastSeen }),
+    });
     await back.waitFrame((f) => f.type === 'ready');
     await post(conversationId, 2);
     // Mia, still a member, proves the events exist and flow.
-    const mia = await rig.connect(0, rig.clientToken('mia'), { since: JSON.stringify({ [conversationId]: lastSeen }) });
+    const mia = await rig.connect(0, rig.clientToken('mia'), {
+      since: JSON.stringify({ [conversationId]: lastSeen }),
+    });
     await until(() => mia.eventIds(conversationId).length === 3, 5000, 'three events for mia');
     expect(back.eventIds(conversationId)).toEqual([]);
     await back.close();
@@ -113,6 +131,9 @@ describe('App channel: resume after a forced disconnect', () => {
     await rig.conversationWith(['jill']);
     const refused = await rig.refused(0, rig.clientToken('jill'), { since: '{"CON-x": -1}' });
     expect(refused.status).toBe(400);
-    expect(refused.json).toMatchObject({ code: 'http:error:validation-fail', detail: expect.stringContaining('since') });
+    expect(refused.json).toMatchObject({
+      code: 'http:error:validation-fail',
+      detail: expect.stringContaining('since'),
+    });
   });
 });

@@ -15,7 +15,13 @@ describe('App channel robustness: refused upgrades, dead peers, slow consumers',
     rig = await startRig({
       nodes: 2,
       tuning: [
-        { pingIntervalMs: PING_MS, maxBufferedBytes: CAP, closeGraceMs: 300, maxPayloadBytes: 4096, maxSocketsPerUser: 2 },
+        {
+          pingIntervalMs: PING_MS,
+          maxBufferedBytes: CAP,
+          closeGraceMs: 300,
+          maxPayloadBytes: 4096,
+          maxSocketsPerUser: 2,
+        },
         { pingIntervalMs: 30_000, maxBufferedBytes: CAP, closeGraceMs: 300 },
       ],
     });
@@ -38,7 +44,11 @@ describe('App channel robustness: refused upgrades, dead peers, slow consumers',
     for (const [token, status, code] of cases) {
       const refused = await rig.refused(0, token);
       expect({ status: refused.status, code: refused.json.code }).toEqual({ status, code });
-      expect(refused.json).toMatchObject({ title: expect.any(String), detail: expect.any(String), instance: expect.any(String) });
+      expect(refused.json).toMatchObject({
+        title: expect.any(String),
+        detail: expect.any(String),
+        instance: expect.any(String),
+      });
     }
     const plain = await fetch(`${rig.nodes[0]!.base}/v1/realtime`);
     expect(plain.status).toBe(426);
@@ -50,25 +60,34 @@ describe('App channel robustness: refused upgrades, dead peers, slow consumers',
     const one = await rig.connect(0, token);
     const two = await rig.connect(0, token);
     const third = await rig.refused(0, token);
-    expect({ status: third.status, code: third.json.code }).toEqual({ status: 429, code: 'http:error:too-many-requests' });
+    expect({ status: third.status, code: third.json.code }).toEqual({
+      status: 429,
+      code: 'http:error:too-many-requests',
+    });
     const closed = new Promise<number>((resolve) => two.ws.once('close', resolve));
     two.ws.send('x'.repeat(5000));
     expect(await closed).toBe(1009);
     // The slot of the closed socket is free again.
-    await until(async () => {
-      try {
-        await (await rig.connect(0, token)).close();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 3000, 'a free slot');
+    await until(
+      async () => {
+        try {
+          await (await rig.connect(0, token)).close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      3000,
+      'a free slot',
+    );
     await one.close();
   });
 
   it('terminates a peer that stops answering pings within two intervals, and drops its session', async () => {
     const { users } = await rig.conversationWith(['pia']);
-    const dead = new Promise<number>((resolve) => rig.nodes[0]!.channel.observer.once('dead', () => resolve(Date.now())));
+    const dead = new Promise<number>((resolve) =>
+      rig.nodes[0]!.channel.observer.once('dead', () => resolve(Date.now())),
+    );
     // A raw TCP client that completes the handshake and then never reads or answers anything.
     const socket = connect(Number(new URL(rig.nodes[0]!.base).port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
@@ -77,10 +96,17 @@ describe('App channel robustness: refused upgrades, dead peers, slow consumers',
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
         `Authorization: Bearer ${rig.clientToken('pia')}\r\n\r\n`,
     );
-    const head = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+    const head = await new Promise<string>((resolve) =>
+      socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))),
+    );
     expect(head).toMatch(/^HTTP\/1\.1 101 /);
     const opened = Date.now();
-    await until(async () => (await rig.call(0, 'GET', `/v1/users/${users.pia}/sessions`)).json._embedded.sessions.length === 1, 3000, 'session');
+    await until(
+      async () =>
+        (await rig.call(0, 'GET', `/v1/users/${users.pia}/sessions`)).json._embedded.sessions.length === 1,
+      3000,
+      'session',
+    );
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.on('data', () => undefined);
     const diedAt = await dead;
@@ -88,7 +114,12 @@ describe('App channel robustness: refused upgrades, dead peers, slow consumers',
     // It was given one full interval to answer, and was gone before a third ping was due.
     expect(diedAt - opened).toBeGreaterThanOrEqual(PING_MS);
     expect(diedAt - opened).toBeLessThan(3 * PING_MS + 500);
-    await until(async () => (await rig.call(0, 'GET', `/v1/users/${users.pia}/sessions`)).json._embedded.sessions.length === 0, 3000, 'session gone');
+    await until(
+      async () =>
+        (await rig.call(0, 'GET', `/v1/users/${users.pia}/sessions`)).json._embedded.sessions.length === 0,
+      3000,
+      'session gone',
+    );
   });
 
   it('keeps a peer that answers pings alive across many intervals', async () => {
@@ -105,7 +136,9 @@ describe('App channel robustness: refused upgrades, dead peers, slow consumers',
     // then the server's.
     const socket = await rig.connect(1, rig.clientToken('rob'));
     await socket.waitFrame((f) => f.type === 'ready');
-    const closedInfo = new Promise<AppSocketClosedInfo>((resolve) => rig.nodes[1]!.channel.observer.once('close', resolve));
+    const closedInfo = new Promise<AppSocketClosedInfo>((resolve) =>
+      rig.nodes[1]!.channel.observer.once('close', resolve),
+    );
     socket.ws.pause();
     const text = 'x'.repeat(60 * 1024);
     let done = false;
@@ -113,7 +146,9 @@ describe('App channel robustness: refused upgrades, dead peers, slow consumers',
     for (let batch = 0; batch < 40 && !done; batch++) {
       await Promise.all(
         Array.from({ length: 10 }, () =>
-          rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, { body: { type: 'custom:big', body: { text } } }),
+          rig.call(0, 'POST', `/v1/conversations/${conversationId}/events`, {
+            body: { type: 'custom:big', body: { text } },
+          }),
         ),
       );
     }

@@ -14,7 +14,13 @@ afterEach(async () => {
 describe('PhoneCall hold from confab', () => {
   it('puts a call on hold and resumes it with re-INVITEs the peer (a second user agent) answers', async () => {
     rig = await startPhoneRig([trunk()]);
-    peer = await SipUserAgent.start({ host: '127.0.0.1', udpPort: 0, tcpPort: null, trunks: [], timers: { t1: 100 } });
+    peer = await SipUserAgent.start({
+      host: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: null,
+      trunks: [],
+      timers: { t1: 100 },
+    });
     const local = { address: '127.0.0.1', port: 41000, sessionId: 7, version: 1 };
     const offers: string[] = [];
     const call = peer.call({
@@ -40,7 +46,9 @@ describe('PhoneCall hold from confab', () => {
     const ended = new Promise<CallEnd>((resolve) => call.once('ended', resolve));
     await r.service.hangup(phone.leg);
     expect(await ended).toMatchObject({ reason: 'remote-bye', by: 'remote' });
-    await r.until(async () => (await r.events(phone.leg.conversationId)).some((e) => e.type === 'sip:hangup'));
+    await r.until(async () =>
+      (await r.events(phone.leg.conversationId)).some((e) => e.type === 'sip:hangup'),
+    );
     const events = await r.events(phone.leg.conversationId);
     expect(events.filter((e) => e.type === 'sip:status').map((e) => e.body)).toEqual([
       { leg_id: phone.leg.id, status: 'hold', by: 'local' },

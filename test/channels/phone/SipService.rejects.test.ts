@@ -1,6 +1,13 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createResponse, DigestServer, getHeader, parseMessage, serializeMessage as serialize, type SipRequest } from '../../../src/sip/index.js';
+import {
+  createResponse,
+  DigestServer,
+  getHeader,
+  parseMessage,
+  serializeMessage as serialize,
+  type SipRequest,
+} from '../../../src/sip/index.js';
 import { createMetricsRegistry } from '../../../src/log/index.js';
 import { NUMBER, startPhoneRig, trunk, type PhoneRig } from './phoneRig.js';
 
@@ -14,7 +21,11 @@ afterEach(async () => {
   rig = null;
 });
 
-async function udp(): Promise<{ port: number; send: (text: string | Buffer, port: number) => void; next: (ms?: number) => Promise<Buffer | null> }> {
+async function udp(): Promise<{
+  port: number;
+  send: (text: string | Buffer, port: number) => void;
+  next: (ms?: number) => Promise<Buffer | null>;
+}> {
   const socket = createSocket('udp4');
   sockets.push(socket);
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -54,9 +65,20 @@ function invite(user: string, fromPort: number, toPort: number, sdp: string): st
   ].join('\r\n');
 }
 
-const SDP = (codecs: string): string => ['v=0', 'o=a 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio 7000 RTP/AVP ${codecs}`, ''].join('\r\n');
+const SDP = (codecs: string): string =>
+  [
+    'v=0',
+    'o=a 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio 7000 RTP/AVP ${codecs}`,
+    '',
+  ].join('\r\n');
 
-async function finalStatus(peer: Awaited<ReturnType<typeof udp>>): Promise<{ status: number; warning?: string }> {
+async function finalStatus(
+  peer: Awaited<ReturnType<typeof udp>>,
+): Promise<{ status: number; warning?: string }> {
   for (;;) {
     const data = await peer.next();
     if (data === null) {
@@ -99,20 +121,33 @@ describe('phone channel refusals', () => {
     const r = rig;
     await r.until(async () => (await r.allLegs())[0]?.status === 'answered');
     const leg = (await r.allLegs())[0]!;
-    expect(leg).toMatchObject({ type: 'sip', to: { type: 'sip' }, from: { type: 'phone', number: '442079460000' } });
+    expect(leg).toMatchObject({
+      type: 'sip',
+      to: { type: 'sip' },
+      from: { type: 'phone', number: '442079460000' },
+    });
     expect(r.service.callOfLeg(leg.id)?.media?.codec.name).toBe('PCMU');
   });
 
   it('answers an outbound trunk challenge with its credentials and normalises the caller to E.164', async () => {
     const trunkPeer = await udp();
     const auth = { username: 'acct', password: 'pw' };
-    rig = await startPhoneRig([trunk({ outbound: { uri: `sip:127.0.0.1:${trunkPeer.port}`, transport: 'udp', from: null, auth } })]);
-    const leg = await rig.service.dial({ applicationId: rig.applicationId, to: { type: 'phone', number: '15550002222' }, from: '+1 555 000 1000' });
+    rig = await startPhoneRig([
+      trunk({ outbound: { uri: `sip:127.0.0.1:${trunkPeer.port}`, transport: 'udp', from: null, auth } }),
+    ]);
+    const leg = await rig.service.dial({
+      applicationId: rig.applicationId,
+      to: { type: 'phone', number: '15550002222' },
+      from: '+1 555 000 1000',
+    });
     expect(leg.from).toEqual({ type: 'phone', number: '15550001000' });
     const digest = new DigestServer();
     const first = parseMessage((await trunkPeer.next())!) as SipRequest;
     expect(first.method).toBe('INVITE');
-    const challenge = createResponse(first, 407, { toTag: 't1', headers: [{ name: 'Proxy-Authenticate', value: digest.challenge('carrier') }] });
+    const challenge = createResponse(first, 407, {
+      toTag: 't1',
+      headers: [{ name: 'Proxy-Authenticate', value: digest.challenge('carrier') }],
+    });
     trunkPeer.send(serialize(challenge), rig.service.ports.udp!);
     let second: SipRequest | null = null;
     while (second === null) {
@@ -123,7 +158,10 @@ describe('phone channel refusals', () => {
     }
     const proxyAuth = getHeader(second, 'Proxy-Authorization');
     expect(proxyAuth).toContain('username="acct"');
-    const verdict = digest.verify({ ...second, headers: [...second.headers, { name: 'Authorization', value: proxyAuth! }] }, { ...auth, realm: 'carrier' });
+    const verdict = digest.verify(
+      { ...second, headers: [...second.headers, { name: 'Authorization', value: proxyAuth! }] },
+      { ...auth, realm: 'carrier' },
+    );
     expect(verdict.ok).toBe(true);
     trunkPeer.send(serialize(createResponse(second, 486, { toTag: 't2' })), rig.service.ports.udp!);
     const r = rig;

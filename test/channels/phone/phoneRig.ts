@@ -2,10 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { startSipService, type SipService, type SipServiceOptions } from '../../../src/channels/index.js';
 import { type ApplicationConfig, type TrunkConfig } from '../../../src/config/index.js';
 import { type ConversationEvent, type Leg } from '../../../src/domain/index.js';
-import { createEventProducer, startEventWorker, type EventProducer, type EventWorker } from '../../../src/events/index.js';
+import {
+  createEventProducer,
+  startEventWorker,
+  type EventProducer,
+  type EventWorker,
+} from '../../../src/events/index.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { type Repositories } from '../../../src/services/index.js';
-import { RedisConversationRepository, RedisEventRepository, RedisLegRepository, RedisMemberRepository, RedisSessionRepository, RedisUserRepository } from '../../../src/store/index.js';
+import {
+  RedisConversationRepository,
+  RedisEventRepository,
+  RedisLegRepository,
+  RedisMemberRepository,
+  RedisSessionRepository,
+  RedisUserRepository,
+} from '../../../src/store/index.js';
 import { TEST_REDIS_URL, testRedis } from '../../support/redis.js';
 
 /** The number the rig's application answers. */
@@ -13,7 +25,13 @@ export const NUMBER = '15550001000';
 
 /** A trunk admitting 127.0.0.1 with generous limits. */
 export function trunk(overrides: Partial<TrunkConfig> = {}): TrunkConfig {
-  return { name: 'carrier', inbound: { allow: ['127.0.0.1/32'], digest: null }, outbound: null, limits: { maxCalls: 1000, cps: 1000 }, ...overrides };
+  return {
+    name: 'carrier',
+    inbound: { allow: ['127.0.0.1/32'], digest: null },
+    outbound: null,
+    limits: { maxCalls: 1000, cps: 1000 },
+    ...overrides,
+  };
 }
 
 /** A running SIP service over a fresh Redis prefix with the real event pipeline. */
@@ -38,7 +56,10 @@ export interface PhoneRig {
 let portBase = 20000 + Math.floor(Math.random() * 200) * 100;
 
 /** Starts a rig with `trunks` and service options. */
-export async function startPhoneRig(trunks: TrunkConfig[], extra: Partial<SipServiceOptions> = {}): Promise<PhoneRig> {
+export async function startPhoneRig(
+  trunks: TrunkConfig[],
+  extra: Partial<SipServiceOptions> = {},
+): Promise<PhoneRig> {
   const redis = await testRedis();
   const applicationId = randomUUID();
   const application: ApplicationConfig = {
@@ -47,16 +68,35 @@ export async function startPhoneRig(trunks: TrunkConfig[], extra: Partial<SipSer
     publicKeyPem: '',
     privateKeyPem: null,
     signatureSecret: 's3cret',
-    voice: { answerUrl: null, answerMethod: 'GET', eventUrl: null, eventMethod: 'POST', fallbackAnswerUrl: null },
+    voice: {
+      answerUrl: null,
+      answerMethod: 'GET',
+      eventUrl: null,
+      eventMethod: 'POST',
+      fallbackAnswerUrl: null,
+    },
     rtc: { eventUrl: null, eventMethod: 'POST' },
   };
   const worker: EventWorker = await startEventWorker({
     redisUrl: TEST_REDIS_URL,
     keys: redis.keys,
-    applications: [{ id: applicationId, name: 'app', publicKeyPem: '', signatureSecret: 's3cret', rtcEventUrl: null, rtcEventMethod: 'POST' }],
+    applications: [
+      {
+        id: applicationId,
+        name: 'app',
+        publicKeyPem: '',
+        signatureSecret: 's3cret',
+        rtcEventUrl: null,
+        rtcEventMethod: 'POST',
+      },
+    ],
     deliverWebhooks: false,
   });
-  const producer: EventProducer = await createEventProducer({ redisUrl: TEST_REDIS_URL, keys: redis.keys, confirmPollMs: 200 });
+  const producer: EventProducer = await createEventProducer({
+    redisUrl: TEST_REDIS_URL,
+    keys: redis.keys,
+    confirmPollMs: 200,
+  });
   const legs = new RedisLegRepository(redis.redis, redis.keys);
   const eventsRepo = new RedisEventRepository(redis.redis, redis.keys);
   const repositories: Repositories = {
@@ -71,8 +111,26 @@ export async function startPhoneRig(trunks: TrunkConfig[], extra: Partial<SipSer
   portBase = portBase >= 39000 ? 20000 : portBase + 1000;
   const service = await startSipService({
     config: {
-      sip: { listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }], publicHost: '127.0.0.1', timers: { t1Ms: 100, t2Ms: 800, t4Ms: 1000 }, userAgent: 'confab-test', tcpIdleTimeoutSeconds: 30, maxMessageBytes: 65535 },
-      media: { rtpPortMin: min, rtpPortMax: min + 999, publicIp: '127.0.0.1', recordingsDir: '/tmp', jitterMinMs: 20, jitterMaxMs: 100, rtpTimeoutSeconds: 0 },
+      sip: {
+        listen: [
+          { transport: 'udp', host: '127.0.0.1', port: 0 },
+          { transport: 'tcp', host: '127.0.0.1', port: 0 },
+        ],
+        publicHost: '127.0.0.1',
+        timers: { t1Ms: 100, t2Ms: 800, t4Ms: 1000 },
+        userAgent: 'confab-test',
+        tcpIdleTimeoutSeconds: 30,
+        maxMessageBytes: 65535,
+      },
+      media: {
+        rtpPortMin: min,
+        rtpPortMax: min + 999,
+        publicIp: '127.0.0.1',
+        recordingsDir: '/tmp',
+        jitterMinMs: 20,
+        jitterMaxMs: 100,
+        rtpTimeoutSeconds: 0,
+      },
       numbers: [{ number: NUMBER, application: 'app' }],
       applications: [application],
       trunks,
@@ -99,7 +157,8 @@ export async function startPhoneRig(trunks: TrunkConfig[], extra: Partial<SipSer
     legs,
     repositories,
     eventPort: producer,
-    events: async (conversationId) => (await eventsRepo.list(applicationId, conversationId, { pageSize: 100, order: 'asc' })).items,
+    events: async (conversationId) =>
+      (await eventsRepo.list(applicationId, conversationId, { pageSize: 100, order: 'asc' })).items,
     allLegs: async () => {
       const out: Leg[] = [];
       let cursor: string | undefined;

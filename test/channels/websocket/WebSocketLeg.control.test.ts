@@ -82,7 +82,11 @@ describe('WebSocketLeg control messages', () => {
     const sentAt = performance.now();
     connection.ws.send(audio(15));
     connection.ws.send(JSON.stringify({ action: 'notify', payload: 'after-300ms' }));
-    await waitFor(() => eventsNamed(connection, 'websocket:notify').length === 1, 'the notify answer', 10_000);
+    await waitFor(
+      () => eventsNamed(connection, 'websocket:notify').length === 1,
+      'the notify answer',
+      10_000,
+    );
     const elapsed = performance.now() - sentAt;
     expect(heardAtNotify).toBe(15);
     // 15 frames take 300 ms to play; the bound is loose because a stalled clock catches up in a burst.

@@ -21,7 +21,11 @@ afterEach(async () => {
 });
 
 /** Records the leg's status events in order. */
-function statusLog(r: LegRig): { log: string[]; reconnects: WebSocketReconnectingInfo[]; end: WebSocketDisconnectedInfo[] } {
+function statusLog(r: LegRig): {
+  log: string[];
+  reconnects: WebSocketReconnectingInfo[];
+  end: WebSocketDisconnectedInfo[];
+} {
   const log: string[] = [];
   const reconnects: WebSocketReconnectingInfo[] = [];
   const end: WebSocketDisconnectedInfo[] = [];
@@ -48,11 +52,19 @@ describe('WebSocketLeg resilience', () => {
     rig.clock.advance(5);
     await waitFor(() => binaries(app!.connections[0]!).length === 5, 'audio on the first connection');
     app.connections[0]!.ws.close(1011, 'app crashed');
-    await waitFor(() => app!.connections.length === 2 && rig!.leg.status === 'connected', 'the second connection');
+    await waitFor(
+      () => app!.connections.length === 2 && rig!.leg.status === 'connected',
+      'the second connection',
+    );
     const second = app.connections[1]!;
     await waitFor(() => second.messages.length === 1, 'the connected message again');
     expect(texts(second)[0]!.event).toBe('websocket:connected');
-    expect(status.reconnects[0]).toMatchObject({ attempt: 1, delayMs: 10, code: 1011, detail: 'app crashed' });
+    expect(status.reconnects[0]).toMatchObject({
+      attempt: 1,
+      delayMs: 10,
+      code: 1011,
+      detail: 'app crashed',
+    });
     rig.clock.advance(3);
     await waitFor(() => binaries(second).length === 3, 'audio on the second connection');
     // Now the app goes away for good: every redial is refused.

@@ -4,7 +4,8 @@ import { type AddressInfo, type Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 
 /** One message the application received. */
-export type AppMessage = { kind: 'text'; text: string; json: Record<string, unknown> } | { kind: 'binary'; data: Buffer };
+export type AppMessage =
+  { kind: 'text'; text: string; json: Record<string, unknown> } | { kind: 'binary'; data: Buffer };
 
 /** One accepted connection. */
 export interface AppConnection {

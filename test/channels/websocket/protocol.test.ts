@@ -29,7 +29,9 @@ describe('WebSocket audio protocol messages', () => {
   it('builds event messages byte for byte', () => {
     expect(dtmfMessage('5', 260)).toBe('{"event":"websocket:dtmf","digit":"5","duration":260}');
     expect(clearedMessage()).toBe('{"event":"websocket:cleared"}');
-    expect(notifyMessage({ id: 7, tag: 'end' })).toBe('{"event":"websocket:notify","payload":{"id":7,"tag":"end"}}');
+    expect(notifyMessage({ id: 7, tag: 'end' })).toBe(
+      '{"event":"websocket:notify","payload":{"id":7,"tag":"end"}}',
+    );
     expect(notifyMessage(undefined)).toBe('{"event":"websocket:notify"}');
   });
 
@@ -38,12 +40,22 @@ describe('WebSocket audio protocol messages', () => {
     const parsed = parseControlMessage(raw);
     expect(parsed?.action).toBe('notify');
     const answer = notifyMessage(parsed?.action === 'notify' ? parsed.payload : undefined);
-    expect(answer).toBe('{"event":"websocket:notify","payload":{"seq":12,"text":"héllo","list":[null,true,1.5]}}');
+    expect(answer).toBe(
+      '{"event":"websocket:notify","payload":{"seq":12,"text":"héllo","list":[null,true,1.5]}}',
+    );
   });
 
   it('parses clear and rejects junk without throwing', () => {
     expect(parseControlMessage('{"action":"clear"}')).toEqual({ action: 'clear' });
-    for (const junk of ['', 'nope{', '[1]', 'null', '42', '{"action":"dance"}', '{"event":"websocket:dtmf"}']) {
+    for (const junk of [
+      '',
+      'nope{',
+      '[1]',
+      'null',
+      '42',
+      '{"action":"dance"}',
+      '{"event":"websocket:dtmf"}',
+    ]) {
       expect(parseControlMessage(junk)).toBeUndefined();
     }
   });

@@ -106,7 +106,10 @@ describe('ConversationAudioBus', () => {
     const { clock, bus } = manualBus();
     const b = recorder();
     let speak = true;
-    const pa = bus.join('a', { sampleRate: 16000, source: () => (speak ? new Int16Array(320).fill(9) : undefined) });
+    const pa = bus.join('a', {
+      sampleRate: 16000,
+      source: () => (speak ? new Int16Array(320).fill(9) : undefined),
+    });
     bus.join('b', { sampleRate: 16000, sink: b.sink });
     clock.advance(1);
     speak = false;
@@ -132,8 +135,8 @@ describe('ConversationAudioBus', () => {
     expect(p.left).toBe(true);
     expect(clock.subscriberCount).toBe(0);
     expect(() => bus.join('b', { sampleRate: 16000 })).toThrow(MediaStateError);
-    expect(() => new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual' }), frameMs: 10 })).toThrow(
-      MediaStateError,
-    );
+    expect(
+      () => new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual' }), frameMs: 10 }),
+    ).toThrow(MediaStateError);
   });
 });
