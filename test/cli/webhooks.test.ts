@@ -39,7 +39,7 @@ describe('confab webhooks failed | replay', () => {
     const httpPort = await freePort();
     const hookPort = await freePort();
     const appId = '5a0f9d3e-8c1b-4e2a-9f6d-1b2c3d4e5f60';
-    const yaml = minimalYaml(s, { httpPort, redisUrl: TEST_REDIS_URL, appId })
+    const yaml = minimalYaml(s, { httpPort, redisUrl: TEST_REDIS_URL, appId, sipPort: await freePort() })
       .replace('shutdown:', 'events: { webhook_attempts: 1, webhook_timeout_ms: 500 }\nshutdown:')
       .replace(
         '    signature_secret: s3cret',

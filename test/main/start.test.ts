@@ -24,7 +24,7 @@ async function start(
 ): Promise<RunningConfab> {
   const s = scratch();
   // A trunk admits loopback, so that the test may talk SIP to the running process.
-  const yaml = `${minimalYaml(s, { redisUrl: TEST_REDIS_URL, ...yamlOptions })}trunks:\n  - { name: local, inbound: { allow: [ 127.0.0.1/32 ] } }\n`;
+  const yaml = `${minimalYaml(s, { redisUrl: TEST_REDIS_URL, sipPort: await freePort(), ...yamlOptions })}trunks:\n  - { name: local, inbound: { allow: [ 127.0.0.1/32 ] } }\n`;
   const { config } = loadConfig({ file: s.write('c.yaml', yaml), env: {} });
   const confab = await startConfab({
     config,
@@ -156,7 +156,10 @@ describe('confab start as a process', () => {
   it('drains and exits 0 on SIGTERM', async () => {
     const s = scratch();
     const port = await freePort();
-    const file = s.write('c.yaml', minimalYaml(s, { httpPort: port, redisUrl: TEST_REDIS_URL }));
+    const file = s.write(
+      'c.yaml',
+      minimalYaml(s, { httpPort: port, redisUrl: TEST_REDIS_URL, sipPort: await freePort() }),
+    );
     const entry = new URL('../../src/cli/run.ts', import.meta.url).pathname;
     const child = spawn(
       process.execPath,

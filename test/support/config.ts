@@ -46,8 +46,9 @@ export function minimalYaml(
   s: Scratch,
   options: { httpPort?: number; redisUrl?: string; appId?: string; sipPort?: number } = {},
 ): string {
-  // SIP listens on loopback only, on the given port or a random high one (never the shared 5060).
-  const sipPort = options.sipPort ?? 40000 + Math.floor(Math.random() * 10000);
+  // SIP listens on loopback only, on the given port (tests that start confab pass a free one) or, for tests
+  // that only load the file, on a random port above Linux's ephemeral range (never the shared 5060).
+  const sipPort = options.sipPort ?? 61000 + Math.floor(Math.random() * 4000);
 
   return [
     'log: { level: warn, pretty: false }',
