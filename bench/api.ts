@@ -163,19 +163,18 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
-/** One autocannon phase; `rate` undefined means as fast as the server answers. */
-async function phase(
-  name: string,
-  options: {
-    url: string;
-    method: 'GET' | 'POST';
-    paths: string[];
-    tokens: string[];
-    body?: string;
-    rate?: number;
-    seconds?: number;
-  },
-): Promise<{
+/** What a phase sends: requests rotate over the conversations' paths, each with its user's token. */
+interface PhaseOptions {
+  url: string;
+  method: 'GET' | 'POST';
+  paths: string[];
+  tokens: string[];
+  body?: string;
+  seconds?: number;
+}
+
+/** What a phase measured. */
+interface PhaseResult {
   name: string;
   rps: number;
   p50: number;
@@ -183,7 +182,23 @@ async function phase(
   errors: number;
   non2xx: number;
   total: number;
-}> {
+}
+
+/** The path and headers of the i-th request of a phase (the HTTP client adds Content-Length). */
+function requestFor(options: PhaseOptions, i: number): { path: string; headers: Record<string, string> } {
+  const conversation = i % options.paths.length;
+
+  return {
+    path: options.paths[conversation]!,
+    headers: {
+      authorization: `Bearer ${options.tokens[conversation]!}`,
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+  };
+}
+
+/** One autocannon phase; `rate` undefined means as fast as the server answers. */
+async function phase(name: string, options: PhaseOptions & { rate?: number }): Promise<PhaseResult> {
   let next = 0;
   const result = await autocannon({
     url: options.url,
@@ -195,15 +210,9 @@ async function phase(
         method: options.method,
         setupRequest: (request) => {
           const i = next++;
-          const conversation = i % options.paths.length;
-
           return {
             ...request,
-            path: options.paths[conversation]!,
-            headers: {
-              authorization: `Bearer ${options.tokens[conversation]!}`,
-              ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-            },
+            ...requestFor(options, i),
             ...(options.body === undefined ? {} : { body: options.body }),
           };
         },
@@ -229,26 +238,7 @@ async function phase(
  * autocannon's fixed-rate mode instead sends each connection's whole quota for a second at the start of
  * that second, which measures bursts of `rate` requests rather than a steady rate.
  */
-async function pacedPhase(
-  name: string,
-  options: {
-    url: string;
-    method: 'GET' | 'POST';
-    paths: string[];
-    tokens: string[];
-    body?: string;
-    rate: number;
-    seconds?: number;
-  },
-): Promise<{
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  total: number;
-}> {
+async function pacedPhase(name: string, options: PhaseOptions & { rate: number }): Promise<PhaseResult> {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const seconds = options.seconds ?? SECONDS;
@@ -261,20 +251,19 @@ async function pacedPhase(
   const total = Math.round(options.rate * seconds);
   await new Promise<void>((resolve) => {
     const send = (scheduledAt: number, i: number): void => {
-      const conversation = i % options.paths.length;
+      const outgoing = requestFor(options, i);
       const req = request(
         {
           agent,
           host: target.hostname,
           port: target.port,
           method: options.method,
-          path: options.paths[conversation]!,
-          headers: {
-            authorization: `Bearer ${options.tokens[conversation]!}`,
-            ...(options.body === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) }),
-          },
+          path: outgoing.path,
+          // A known length rather than chunked encoding, as autocannon sends.
+          headers:
+            options.body === undefined
+              ? outgoing.headers
+              : { ...outgoing.headers, 'content-length': String(Buffer.byteLength(options.body)) },
         },
         (res) => {
           res.resume();

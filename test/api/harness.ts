@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- responses are inspected as loose JSON. */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { applicationWithKeys } from '../support/application.js';
 import type { FastifyInstance } from 'fastify';
 import { tokenGenerate } from '@vonage/jwt';
 import { conversationApi, createHttpServer } from '../../src/api/index.js';
@@ -48,25 +48,7 @@ export interface Harness {
 /** Public URL of the links; the SDKs only read the cursor back from it. */
 export const PUBLIC_URL = 'https://confab.test';
 
-function makeApp(): TestApp {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-
-  return {
-    application: {
-      id: randomUUID(),
-      name: `app-${randomUUID().slice(0, 6)}`,
-      publicKeyPem: publicKey,
-      signatureSecret: 's3cret',
-      rtcEventUrl: null,
-      rtcEventMethod: 'POST',
-    },
-    privateKeyPem: privateKey,
-  };
-}
+const makeApp = applicationWithKeys;
 
 /** Starts the harness: two applications, real Redis under a fresh prefix, a listener on 127.0.0.1:0. */
 export async function startHarness(

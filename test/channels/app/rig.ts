@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- frames and responses are inspected as loose JSON. */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { applicationWithKeys } from '../../support/application.js';
 import type { FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
 import { tokenGenerate } from '@vonage/jwt';
@@ -89,25 +89,7 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-function makeApp(): { application: Application; privateKeyPem: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-
-  return {
-    application: {
-      id: randomUUID(),
-      name: `app-${randomUUID().slice(0, 6)}`,
-      publicKeyPem: publicKey,
-      signatureSecret: 's3cret',
-      rtcEventUrl: null,
-      rtcEventMethod: 'POST',
-    },
-    privateKeyPem: privateKey,
-  };
-}
+const makeApp = applicationWithKeys;
 
 /** Starts `nodeCount` nodes (each with its own producer, feed and channel) over one fresh Redis prefix. */
 export async function startRig(
