@@ -1,5 +1,5 @@
 import { SipParseError } from '../errors.js';
-import { Scanner, isToken, serializeParams } from './Scanner.js';
+import { Scanner, indexOfUnquoted, isToken, serializeParams } from './Scanner.js';
 import { parseUri, serializeUri, type Uri } from './SipUri.js';
 
 /**
@@ -89,24 +89,4 @@ export function unquote(quoted: string): string {
 /** Produces a quoted-string, escaping `"` and `\`. */
 export function quote(text: string): string {
   return `"${text.replace(/(["\\])/g, '\\$1')}"`;
-}
-
-function indexOfUnquoted(text: string, ch: string): number {
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charAt(i);
-    if (quoted) {
-      if (c === '\\') {
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-      }
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ch) {
-      return i;
-    }
-  }
-
-  return -1;
 }

@@ -188,16 +188,13 @@ export function isToken(s: string): boolean {
 }
 
 /**
- * Splits a list header value on commas that are outside quoted strings and angle brackets
- * (`Route: <sip:a;lr>, <sip:b>`). Each element is trimmed; empty elements are kept so callers can reject them.
+ * Walks `text` calling `visit` for every character outside quoted strings (quoted-pairs inside them are
+ * skipped whole); stops early when `visit` returns true. Returns the index it stopped at, or -1.
  */
-export function splitList(value: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
+export function scanUnquoted(text: string, visit: (c: string, i: number) => boolean): number {
   let quoted = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charAt(i);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
     if (quoted) {
       if (c === '\\') {
         i++;
@@ -206,7 +203,29 @@ export function splitList(value: string): string[] {
       }
     } else if (c === '"') {
       quoted = true;
-    } else if (c === '<') {
+    } else if (visit(c, i)) {
+      return i;
+    }
+  }
+
+  return -1;
+}
+
+/** The index of the first `ch` outside quoted strings, or -1. */
+export function indexOfUnquoted(text: string, ch: string): number {
+  return scanUnquoted(text, (c) => c === ch);
+}
+
+/**
+ * Splits a list header value on commas that are outside quoted strings and angle brackets
+ * (`Route: <sip:a;lr>, <sip:b>`). Each element is trimmed; empty elements are kept so callers can reject them.
+ */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  scanUnquoted(value, (c, i) => {
+    if (c === '<') {
       depth++;
     } else if (c === '>') {
       depth = Math.max(0, depth - 1);
@@ -214,7 +233,9 @@ export function splitList(value: string): string[] {
       out.push(value.slice(start, i).trim());
       start = i + 1;
     }
-  }
+
+    return false;
+  });
   out.push(value.slice(start).trim());
 
   return out;
