@@ -3,7 +3,7 @@ import type { NewConversation } from '../../domain/index.js';
 import type { ApiContext } from './ApiContext.js';
 import { halPage, pageRequest, type PageQuery } from './hal.js';
 import { renderConversation, renderConversationLite } from './render.js';
-import { anyObject, conversationParams, nullableString, pageQuerySchema } from './schemas.js';
+import { anyObject, conversationParams, nullableString, namedFields, pageQuerySchema } from './schemas.js';
 
 /** The request body of a conversation (create and replace), as the SDKs send it. */
 interface ConversationBody {
@@ -48,16 +48,7 @@ const dateFilter = {
 const tags = ['conversations'];
 
 function toConversation(body: ConversationBody): NewConversation {
-  const out: NewConversation = {};
-  if (body.name !== undefined) {
-    out.name = body.name;
-  }
-  if (body.display_name !== undefined) {
-    out.displayName = body.display_name;
-  }
-  if (body.image_url !== undefined) {
-    out.imageUrl = body.image_url;
-  }
+  const out: NewConversation = namedFields(body);
   if (body.properties !== undefined) {
     const p = body.properties;
     out.properties = {

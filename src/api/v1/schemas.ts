@@ -76,3 +76,30 @@ export const problemSchema = {
     },
   },
 } as const;
+
+/** The fields users and conversations share in request bodies. */
+export interface NamedBody {
+  name?: string;
+  display_name?: string | null;
+  image_url?: string | null;
+}
+
+/** The `name`, `display_name` and `image_url` a body gives, under their domain names; absent ones stay absent. */
+export function namedFields(body: NamedBody): {
+  name?: string;
+  displayName?: string | null;
+  imageUrl?: string | null;
+} {
+  const out: { name?: string; displayName?: string | null; imageUrl?: string | null } = {};
+  if (body.name !== undefined) {
+    out.name = body.name;
+  }
+  if (body.display_name !== undefined) {
+    out.displayName = body.display_name;
+  }
+  if (body.image_url !== undefined) {
+    out.imageUrl = body.image_url;
+  }
+
+  return out;
+}

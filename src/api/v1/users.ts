@@ -4,7 +4,14 @@ import type { CreateUser, UpdateUser } from '../../services/index.js';
 import type { ApiContext } from './ApiContext.js';
 import { halPage, pageRequest, type PageQuery } from './hal.js';
 import { renderSession, renderUser, renderUserConversation, renderUserLite } from './render.js';
-import { anyObject, caseInsensitiveEnum, idParam, nullableString, pageQuerySchema } from './schemas.js';
+import {
+  anyObject,
+  caseInsensitiveEnum,
+  idParam,
+  nullableString,
+  namedFields,
+  pageQuerySchema,
+} from './schemas.js';
 
 /** The request body of a user, as the SDKs send it. */
 interface UserBody {
@@ -33,16 +40,7 @@ const userParams = { type: 'object', required: ['user_id'], properties: { user_i
 const tags = ['users'];
 
 function toUpdate(body: UserBody): UpdateUser {
-  const out: UpdateUser = {};
-  if (body.name !== undefined) {
-    out.name = body.name;
-  }
-  if (body.display_name !== undefined) {
-    out.displayName = body.display_name;
-  }
-  if (body.image_url !== undefined) {
-    out.imageUrl = body.image_url;
-  }
+  const out: UpdateUser = namedFields(body);
   if (body.properties !== undefined) {
     const properties: Partial<UserProperties> = {};
     if (body.properties.custom_data !== undefined) {
