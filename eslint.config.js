@@ -18,7 +18,7 @@ const ROOMS = {
   sip: ['config', 'log'],
   media: ['config', 'log'],
   channels: ['services', 'sip', 'media', 'auth', 'domain', 'config', 'log'],
-  voice: ['services', 'domain', 'config', 'log'],
+  voice: ['channels', 'services', 'sip', 'media', 'domain', 'config', 'log'],
 };
 const ALL = Object.keys(ROOMS);
 
