@@ -112,6 +112,7 @@ async function runOne(count: number): Promise<string> {
     confab.send({ type: 'report' });
     const report = (await confab.next('report')) as {
       cpuMs: number;
+      systemMs: number;
       wallMs: number;
       lagP50Ms: number;
       lagP99Ms: number;
@@ -140,7 +141,7 @@ async function runOne(count: number): Promise<string> {
     const wsLoss = t.wsSent - (totals.wsIn ?? 0);
     const line = [
       `| ${count}`,
-      `${f2(cpuPerCallSecond)} ms (${f1((report.cpuMs / report.wallMs) * 100)} % of a core)`,
+      `${f2(cpuPerCallSecond)} ms, ${f2(report.systemMs / callSeconds)} of it system (${f1((report.cpuMs / report.wallMs) * 100)} % of a core)`,
       `${f1(percentile(loadReport.rtpToWs, 50))} / ${f1(percentile(loadReport.rtpToWs, 99))} ms`,
       `${f1(percentile(loadReport.wsToRtp, 50))} / ${f1(percentile(loadReport.wsToRtp, 99))} ms`,
       `${loadReport.rtpToWs.length}/${loadReport.stats.rtpOnsetsSent}, ${loadReport.wsToRtp.length}/${loadReport.stats.wsOnsetsSent}`,

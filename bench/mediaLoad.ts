@@ -43,6 +43,9 @@ interface Call {
   wsFrames: number;
   rtpOnsetAt: number | undefined;
   wsOnsetAt: number | undefined;
+  // Whether the pending onset was sent inside the measured window (only those are timed and counted).
+  rtpOnsetMeasured: boolean;
+  wsOnsetMeasured: boolean;
   lastRtpLoud: boolean;
   lastWsLoud: boolean;
   seq: number;
@@ -80,7 +83,7 @@ wss.on('connection', (ws, request) => {
     }
     const loud = sum / (data.length / 8) > 1000;
     if (loud && !call.lastRtpLoud && call.rtpOnsetAt !== undefined) {
-      if (measuring) {
+      if (measuring && call.rtpOnsetMeasured) {
         rtpToWs.push(performance.now() - call.rtpOnsetAt);
       }
       call.rtpOnsetAt = undefined;
@@ -108,7 +111,7 @@ function onRtp(call: Call, datagram: Buffer): void {
   }
   const loud = sum / ((datagram.length - 12) / 4) > 1000;
   if (loud && !call.lastWsLoud && call.wsOnsetAt !== undefined) {
-    if (measuring) {
+    if (measuring && call.wsOnsetMeasured) {
       wsToRtp.push(performance.now() - call.wsOnsetAt);
     }
     call.wsOnsetAt = undefined;
@@ -146,6 +149,7 @@ function sendFrame(call: Call): void {
   call.socket.send([header, payload], call.port, '127.0.0.1');
   if (phase === ONSET) {
     call.rtpOnsetAt = now;
+    call.rtpOnsetMeasured = measuring;
     stats.rtpOnsetsSent += measuring ? 1 : 0;
   }
   totals.rtpSent += 1;
@@ -155,6 +159,7 @@ function sendFrame(call: Call): void {
     call.ws.send(wsPhase < ONSET ? l16Silence : l16Tone[wsPhase - ONSET]!);
     if (wsPhase === ONSET) {
       call.wsOnsetAt = now;
+      call.wsOnsetMeasured = measuring;
       stats.wsOnsetsSent += measuring ? 1 : 0;
     }
     totals.wsSent += 1;
@@ -200,6 +205,8 @@ process.on('message', (raw: unknown) => {
         wsFrames: 0,
         rtpOnsetAt: undefined,
         wsOnsetAt: undefined,
+        rtpOnsetMeasured: false,
+        wsOnsetMeasured: false,
         lastRtpLoud: false,
         lastWsLoud: false,
         seq: 0,

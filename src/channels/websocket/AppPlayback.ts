@@ -2,6 +2,9 @@ import { PlayoutQueue, decodeL16LittleEndian, type PlayoutQueueStats } from '../
 import { clearedMessage, notifyMessage, parseControlMessage, type JsonValue } from './protocol.js';
 import { type WebSocketNotifyInfo } from './WebSocketLegTypes.js';
 
+/** Largest message, in samples, decoded into the reused scratch array. */
+const MAX_SCRATCH_SAMPLES = 4800;
+
 /** What {@link AppPlayback} needs from its leg. */
 export interface AppPlaybackHooks {
   /** Sends a text message to the application; false when no connection is open. */
@@ -28,6 +31,8 @@ export class AppPlayback {
   readonly #payloads = new Map<string, JsonValue | undefined>();
   #markSeq = 0;
   #oddByte: number | undefined;
+  // Decoded samples of the message being queued; grows to the largest message seen.
+  #scratch = new Int16Array(0);
   #invalid = 0;
   #closed = false;
 
@@ -71,7 +76,16 @@ export class AppPlayback {
       this.#oddByte = data[data.length - 1];
     }
     if (data.length >= 2) {
-      this.#queue.enqueue(decodeL16LittleEndian(data));
+      // The queue copies what it is given, so one scratch array serves every message of up to 100 ms at
+      // 48 kHz (a rare bigger one gets an array of its own rather than pinning memory for the whole leg).
+      const samples = data.length >> 1;
+      if (this.#scratch.length < samples && samples <= MAX_SCRATCH_SAMPLES) {
+        this.#scratch = new Int16Array(samples);
+      }
+      // An odd trailing byte (kept above) is ignored by the decoder.
+      this.#queue.enqueue(
+        decodeL16LittleEndian(data, samples <= this.#scratch.length ? this.#scratch : undefined),
+      );
     }
   }
 

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { WebSocket, type RawData } from 'ws';
 import { silentLogger, type Logger } from '../../log/index.js';
 import {
@@ -25,6 +26,9 @@ import {
   type WebSocketLegStatus,
 } from './WebSocketLegTypes.js';
 import { protocolCloseCode, rawToBuffer } from './wsData.js';
+
+/** Whether this host stores an Int16Array as little-endian bytes (the wire format of the audio). */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Close code when no close frame arrived (RFC 6455 section 7.4.1). */
 const ABNORMAL_CLOSURE = 1006;
@@ -209,8 +213,11 @@ export class WebSocketLeg extends EnhancedEventEmitter<WebSocketLegEvents> {
       this.#stats.framesDropped += 1;
       return;
     }
-    // A fresh buffer per frame: the socket may hold on to it until the kernel takes it.
-    socket.send(encodeL16LittleEndian(pcm));
+    // On a little-endian host the samples already are L16 little-endian bytes: ws masks every frame a
+    // client sends into a fresh buffer of its own (header and payload merged) before it returns, so the
+    // bus's reused array can go as it is, with no encoding and no extra copy. (Only a random mask of all
+    // zeros, one frame in 2^32, is sent unmasked from the array itself.) Elsewhere, a fresh buffer.
+    socket.send(LITTLE_ENDIAN ? pcm : encodeL16LittleEndian(pcm));
     this.#stats.framesSent += 1;
   }
 

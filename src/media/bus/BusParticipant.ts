@@ -159,12 +159,16 @@ export class BusParticipant {
 }
 
 /**
- * Copies `samples` into the fixed-size `frame`, padding with zeros or cutting the excess. For the rates
- * confab uses (8, 16, 24, 48 kHz) a 20 ms frame always converts to exactly one 20 ms frame, so this only
- * guards against unusual rate pairs.
+ * Returns `samples` when it is exactly one frame long, else copies it into the fixed-size `frame`, padding
+ * with zeros or cutting the excess. For the rates confab uses (8, 16, 24, 48 kHz) a 20 ms frame always
+ * converts to exactly one 20 ms frame, so the copy only happens for unusual rate pairs.
  */
 function fit(samples: Int16Array, frame: Int16Array): Int16Array {
-  if (samples.length >= frame.length) {
+  if (samples.length === frame.length) {
+    // The usual case: the resampler's scratch already holds exactly one frame (valid until the next tick).
+    return samples;
+  }
+  if (samples.length > frame.length) {
     frame.set(samples.subarray(0, frame.length));
   } else {
     frame.set(samples);

@@ -30,6 +30,9 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
   readonly #frameMs: number;
   readonly #mixer: Mixer;
   readonly #participants = new Map<string, BusParticipant>();
+  // The participants as an array, replaced (never mutated) on join and leave: the tick iterates it without
+  // copying, and a participant leaving from inside its own sink does not disturb the loop.
+  #list: readonly BusParticipant[] = [];
   readonly #subscription: ClockSubscription;
   readonly #logger: Logger | undefined;
   #taps: readonly BusTap[] = [];
@@ -106,9 +109,11 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
       sink: options.sink,
       onLeave: (p) => {
         this.#participants.delete(p.id);
+        this.#list = this.#list.filter((other) => other !== p);
       },
     });
     this.#participants.set(id, participant);
+    this.#list = [...this.#list, participant];
 
     return participant;
   }
@@ -138,7 +143,7 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     this.#closed = true;
     this.#taps = [];
     this.#subscription.unsubscribe();
-    for (const participant of [...this.#participants.values()]) {
+    for (const participant of this.#list) {
       participant.leave();
     }
   }
@@ -146,12 +151,15 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
   /** One clock tick: collect, mix, deliver. */
   #tick(): void {
     this.#ticks += 1;
-    // A snapshot, so a participant leaving from inside its own sink does not disturb the loop.
-    const participants = [...this.#participants.values()];
+    // A snapshot (the list is replaced, not mutated, on leave), so a participant leaving from inside its own
+    // sink does not disturb the loop. No closures or copies per tick: this runs for every call every 20 ms.
+    const participants = this.#list;
     for (const participant of participants) {
-      this.#guard(participant, () => {
+      try {
         participant.collect();
-      });
+      } catch (error) {
+        this.#report(participant, error);
+      }
     }
     if (this.#taps.length > 0) {
       this.#runTaps(participants);
@@ -159,9 +167,11 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     this.#mixer.mix();
     for (const participant of participants) {
       if (!participant.left) {
-        this.#guard(participant, () => {
+        try {
           participant.deliver();
-        });
+        } catch (error) {
+          this.#report(participant, error);
+        }
       }
     }
   }
@@ -185,13 +195,9 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     }
   }
 
-  /** Runs one participant's step, reporting instead of propagating a failure. */
-  #guard(participant: BusParticipant, step: () => void): void {
-    try {
-      step();
-    } catch (error) {
-      this.#logger?.warn({ err: error, participant: participant.id }, 'bus participant failed');
-      this.safeEmit('participanterror', participant.id, error);
-    }
+  /** Reports a participant's failed step instead of propagating it. */
+  #report(participant: BusParticipant, error: unknown): void {
+    this.#logger?.warn({ err: error, participant: participant.id }, 'bus participant failed');
+    this.safeEmit('participanterror', participant.id, error);
   }
 }

@@ -26,15 +26,20 @@ export interface MixerOptions {
  * itself. Muted participants contribute nothing; earmuffed ones hear nothing.
  *
  * Each `mix()` (once per clock tick) sums every contribution once and derives each output as
- * total − own, so the cost is linear in the number of participants. Sums are kept in a Float64 buffer and
- * limited back to 16 bits per output.
+ * total − own, so the cost is linear in the number of participants. Sums are kept in an Int32 buffer and
+ * limited back to 16 bits per output; a participant nobody else spoke to this tick gets silence without
+ * any arithmetic.
  */
 export class Mixer {
   readonly #frameSamples: number;
   readonly #soft: boolean;
   readonly #threshold: number;
   readonly #participants = new Map<string, MixerParticipant>();
-  readonly #total: Float64Array;
+  // The participants as an array, replaced (never mutated) on add and remove, so mix() iterates without
+  // copying.
+  #list: readonly MixerParticipant[] = [];
+  // Sums of 16-bit samples: exact in 32 bits for up to 65536 participants.
+  readonly #total: Int32Array;
   // Inputs taken in the current mix, parallel to the participant list.
   readonly #taken: (Int16Array | undefined)[] = [];
 
@@ -46,7 +51,7 @@ export class Mixer {
     if (!(this.#frameSamples > 0) || !(this.#threshold > 0 && this.#threshold < 32767)) {
       throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'invalid mixer frame size or limit threshold');
     }
-    this.#total = new Float64Array(this.#frameSamples);
+    this.#total = new Int32Array(this.#frameSamples);
   }
 
   /** Samples per frame. */
@@ -66,8 +71,10 @@ export class Mixer {
     }
     const participant = new MixerParticipant(id, this.#frameSamples, (p) => {
       this.#participants.delete(p.id);
+      this.#list = this.#list.filter((other) => other !== p);
     });
     this.#participants.set(id, participant);
+    this.#list = [...this.#list, participant];
 
     return participant;
   }
@@ -81,29 +88,49 @@ export class Mixer {
   mix(): void {
     const total = this.#total;
     const n = this.#frameSamples;
-    total.fill(0);
-    const participants = [...this.#participants.values()];
-    this.#taken.length = participants.length;
-    for (const [index, participant] of participants.entries()) {
+    const participants = this.#list;
+    const taken = this.#taken;
+    taken.length = participants.length;
+    let contributors = 0;
+    for (let index = 0; index < participants.length; index++) {
+      const participant = participants[index]!;
       const input = participant.takeInput();
       const contributes = input !== undefined && !participant.muted;
-      this.#taken[index] = contributes ? input : undefined;
-      if (contributes) {
-        for (let i = 0; i < n; i++) {
-          total[i] = (total[i] ?? 0) + (input[i] ?? 0);
+      taken[index] = contributes ? input : undefined;
+      if (input !== undefined && contributes) {
+        if (contributors === 0) {
+          total.set(input);
+        } else {
+          for (let i = 0; i < n; i++) {
+            total[i] = total[i]! + input[i]!;
+          }
         }
+        contributors += 1;
       }
     }
-    for (const [index, participant] of participants.entries()) {
+    for (let index = 0; index < participants.length; index++) {
+      const participant = participants[index]!;
       const output = participant.output;
-      if (participant.earmuffed) {
+      const own = taken[index];
+      if (participant.earmuffed || contributors - (own === undefined ? 0 : 1) === 0) {
+        // Nobody else spoke: silence, without the sum (exactly what the limiter would give).
         output.fill(0);
         continue;
       }
-      const own = this.#taken[index];
-      for (let i = 0; i < n; i++) {
-        const sum = (total[i] ?? 0) - (own === undefined ? 0 : (own[i] ?? 0));
-        output[i] = this.#soft ? softLimit(sum, this.#threshold) : saturate(sum);
+      this.#limit(total, own, output);
+    }
+  }
+
+  /** Writes `total − own`, tamed to 16 bits, into `output`. */
+  #limit(total: Int32Array, own: Int16Array | undefined, output: Int16Array): void {
+    const n = this.#frameSamples;
+    const threshold = this.#threshold;
+    for (let i = 0; i < n; i++) {
+      const sum = own === undefined ? total[i]! : total[i]! - own[i]!;
+      if (sum <= threshold && sum >= -threshold) {
+        output[i] = sum;
+      } else {
+        output[i] = this.#soft ? softLimit(sum, threshold) : saturate(sum);
       }
     }
   }

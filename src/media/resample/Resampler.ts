@@ -1,4 +1,5 @@
 import { MediaStateError } from '../errors.js';
+import { HalfBandResampler } from './HalfBandResampler.js';
 import { designLowPass } from './lowPassDesign.js';
 
 /** Options of {@link Resampler}. */
@@ -13,11 +14,21 @@ export interface ResamplerOptions {
    */
   attenuationDb?: number;
   /**
-   * Pass-band edge as a fraction of the lower rate's Nyquist frequency; the stop band starts at that
-   * Nyquist frequency, so nothing aliases. 0.85 keeps 3.4 kHz of an 8 kHz stream intact.
+   * Pass-band edge as a fraction of the lower rate's Nyquist frequency. 0.85 keeps 3.4 kHz of an 8 kHz
+   * stream intact.
    * @defaultValue 0.85
    */
   passbandFraction?: number;
+  /**
+   * Where the transition band lies. `centred` (the default, as in most telephony resamplers) centres it
+   * on the lower rate's Nyquist frequency: images and aliases of everything in the pass band are held
+   * `attenuationDb` down, and only a tone inside the transition band (3.4–4.6 kHz around an 8 kHz
+   * stream) can alias into it; the filter is half as long, and a 2:1 ratio runs as a half-band filter at
+   * about a quarter of the cost. `below-nyquist` ends the stop band at that Nyquist frequency, so nothing
+   * at all aliases, at twice the cost of `centred`'s general path.
+   * @defaultValue 'centred'
+   */
+  transitionBand?: 'centred' | 'below-nyquist';
 }
 
 /** Polyphase filter banks shared by every resampler of the same conversion. */
@@ -47,8 +58,9 @@ function banksFor(
   outputRate: number,
   attenuationDb: number,
   passband: number,
+  centred: boolean,
 ): PolyphaseBanks {
-  const key = `${inputRate}:${outputRate}:${attenuationDb}:${passband}`;
+  const key = `${inputRate}:${outputRate}:${attenuationDb}:${passband}:${centred}`;
   const cached = bankCache.get(key);
   if (cached !== undefined) {
     return cached;
@@ -60,7 +72,7 @@ function banksFor(
   const prototype = designLowPass({
     sampleRate: inputRate * up,
     passbandHz: nyquist * passband,
-    stopbandHz: nyquist,
+    stopbandHz: centred ? nyquist * (2 - passband) : nyquist,
     attenuationDb,
     lengthMultiple: up,
   });
@@ -84,7 +96,8 @@ function banksFor(
 }
 
 /**
- * A streaming rational-ratio resampler for 16-bit PCM (polyphase FIR, Kaiser-windowed sinc).
+ * A streaming rational-ratio resampler for 16-bit PCM (polyphase FIR, Kaiser-windowed sinc; 2:1 and 1:2
+ * run as a half-band filter, see {@link HalfBandResampler}).
  *
  * Conceptually the input is padded with L−1 zeros per sample, low-passed at the lower rate's Nyquist
  * frequency and kept one sample in M; the polyphase form computes only the kept outputs, each from K taps
@@ -93,9 +106,11 @@ function banksFor(
  *
  * Taps are computed once per conversion and shared; the working buffer grows to the largest frame seen and
  * is then reused, so steady-state processing allocates only the output array (or nothing with `out`).
+ * Digital silence after silent history skips the filter (its output is exactly zero).
  */
 export class Resampler {
-  readonly #banks: PolyphaseBanks;
+  readonly #banks: PolyphaseBanks | undefined;
+  readonly #halfBand: HalfBandResampler | undefined;
   readonly #inputRate: number;
   readonly #outputRate: number;
   // Holds K−1 samples of history followed by the current input.
@@ -104,6 +119,8 @@ export class Resampler {
   #phase = 0;
   // Index, relative to the start of the next input chunk, of the input sample the next output sits on.
   #position = 0;
+  // Trailing zero samples in the buffer (capped at the history length); see HalfBandResampler.
+  #trailingZeros = 0;
 
   /** @param options - rates and filter quality; throws {@link MediaStateError} for non-positive rates */
   constructor(options: ResamplerOptions) {
@@ -116,13 +133,17 @@ export class Resampler {
     }
     this.#inputRate = inputRate;
     this.#outputRate = outputRate;
-    this.#banks = banksFor(
-      inputRate,
-      outputRate,
-      options.attenuationDb ?? 70,
-      options.passbandFraction ?? 0.85,
-    );
-    this.#buffer = new Float32Array(this.#banks.tapsPerBank - 1 + 960);
+    const attenuationDb = options.attenuationDb ?? 70;
+    const passband = options.passbandFraction ?? 0.85;
+    const centred = (options.transitionBand ?? 'centred') === 'centred';
+    if (centred && (inputRate === 2 * outputRate || outputRate === 2 * inputRate)) {
+      this.#halfBand = new HalfBandResampler(outputRate > inputRate, attenuationDb, passband);
+      this.#buffer = new Float32Array(0);
+    } else {
+      this.#banks = banksFor(inputRate, outputRate, attenuationDb, passband, centred);
+      this.#buffer = new Float32Array(this.#banks.tapsPerBank - 1 + 960);
+      this.#trailingZeros = this.#banks.tapsPerBank - 1;
+    }
   }
 
   /** Input rate in Hz. */
@@ -137,24 +158,35 @@ export class Resampler {
 
   /** Delay the filter adds, in seconds (output sample n reflects the input at n/outputRate − delay). */
   get delaySeconds(): number {
-    return this.#inputRate === this.#outputRate ? 0 : this.#banks.delaySeconds;
+    if (this.#halfBand !== undefined) {
+      return this.#halfBand.delaySeconds(this.#inputRate);
+    }
+
+    return this.#inputRate === this.#outputRate ? 0 : (this.#banks?.delaySeconds ?? 0);
   }
 
-  /** Number of filter taps evaluated per output sample (a cost indicator). */
+  /** Number of filter multiplies per output sample (a cost indicator). */
   get tapsPerOutput(): number {
-    return this.#banks.tapsPerBank;
+    return this.#halfBand?.tapsPerOutput ?? this.#banks?.tapsPerBank ?? 0;
   }
 
   /** Upper bound on the number of samples {@link process} returns for `inputLength` input samples. */
   maxOutputLength(inputLength: number): number {
-    return Math.ceil((inputLength * this.#banks.up) / this.#banks.down) + 1;
+    if (this.#halfBand !== undefined) {
+      return this.#halfBand.maxOutputLength(inputLength);
+    }
+    const banks = this.#banks;
+
+    return banks === undefined ? inputLength : Math.ceil((inputLength * banks.up) / banks.down) + 1;
   }
 
   /** Forgets all history, as if freshly built. */
   reset(): void {
+    this.#halfBand?.reset();
     this.#buffer.fill(0);
     this.#phase = 0;
     this.#position = 0;
+    this.#trailingZeros = this.#banks === undefined ? 0 : this.#banks.tapsPerBank - 1;
   }
 
   /**
@@ -168,7 +200,17 @@ export class Resampler {
 
       return copy.subarray(0, input.length);
     }
-    const { up, down, tapsPerBank, taps } = this.#banks;
+    if (this.#halfBand !== undefined) {
+      const target = out ?? new Int16Array(this.#halfBand.maxOutputLength(input.length));
+
+      const produced = this.#halfBand.process(input, target);
+
+      // No new view in the steady state (a whole 20 ms frame fills the caller's buffer exactly).
+      return produced === target.length ? target : target.subarray(0, produced);
+    }
+    // Set whenever the rates differ and no half-band filter was chosen.
+    const banks = this.#banks!;
+    const { up, down, tapsPerBank, taps } = banks;
     const history = tapsPerBank - 1;
     if (this.#buffer.length < history + input.length) {
       const grown = new Float32Array(history + input.length);
@@ -176,13 +218,30 @@ export class Resampler {
       this.#buffer = grown;
     }
     const buffer = this.#buffer;
+    let lastSound = -1;
     for (let i = 0; i < input.length; i++) {
-      buffer[history + i] = input[i] ?? 0;
+      const sample = input[i] ?? 0;
+      buffer[history + i] = sample;
+      if (sample !== 0) {
+        lastSound = i;
+      }
     }
+    const silent = lastSound < 0 && this.#trailingZeros >= history;
+    this.#trailingZeros =
+      lastSound < 0 ? Math.min(history, this.#trailingZeros + input.length) : input.length - 1 - lastSound;
     const target = out ?? new Int16Array(this.maxOutputLength(input.length));
     let produced = 0;
     let phase = this.#phase;
     let position = this.#position;
+    while (silent && position < input.length) {
+      // Silence in, silent history: every output is exactly zero, so only the phase needs advancing.
+      target[produced++] = 0;
+      phase += down;
+      while (phase >= up) {
+        phase -= up;
+        position += 1;
+      }
+    }
     while (position < input.length) {
       const newest = history + position;
       const bank = phase * tapsPerBank;

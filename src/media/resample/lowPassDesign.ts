@@ -76,3 +76,44 @@ export function designLowPass(spec: LowPassSpec): Float64Array {
 
   return taps;
 }
+
+/** Options of {@link designHalfBand}. */
+export interface HalfBandSpec {
+  /** Upper edge of the pass band as a fraction of the half-band cut (the lower rate's Nyquist), below 1. */
+  passbandFraction: number;
+  /** Minimum stop-band attenuation, in dB. */
+  attenuationDb: number;
+}
+
+/**
+ * Designs a Kaiser-windowed half-band low-pass for a 2:1 rate change, cut at a quarter of the higher
+ * rate. Its transition band is centred on the lower rate's Nyquist frequency (from `passbandFraction` to
+ * `2 − passbandFraction` of it), so every tap at an even distance from the centre is zero and the centre
+ * tap is exactly 1/2. Returns only the non-zero side taps a₁…a_J, where a_j sits at distance 2j − 1 on
+ * either side; they are scaled so the DC gain (1/2 + 2 Σ a_j) is exactly 1.
+ */
+export function designHalfBand(spec: HalfBandSpec): Float64Array {
+  // Transition width in rad/sample at the higher rate: the band is 2(1 − p) × (π/2) wide.
+  const transition = (1 - spec.passbandFraction) * Math.PI;
+  const order = Math.ceil((spec.attenuationDb - 8) / (2.285 * transition));
+  // A half-band of length 4J − 1 has J non-zero taps on each side of its centre.
+  const sideTaps = Math.max(1, Math.ceil((order + 2) / 4));
+  const centre = 2 * sideTaps - 1;
+  const beta = kaiserBeta(spec.attenuationDb);
+  const norm = besselI0(beta);
+  const taps = new Float64Array(sideTaps);
+  let sum = 0;
+  for (let j = 1; j <= sideTaps; j++) {
+    const distance = 2 * j - 1;
+    const sinc = Math.sin((Math.PI * distance) / 2) / (Math.PI * distance);
+    const r = distance / centre;
+    const value = (sinc * besselI0(beta * Math.sqrt(Math.max(0, 1 - r * r)))) / norm;
+    taps[j - 1] = value;
+    sum += value;
+  }
+  for (let j = 0; j < sideTaps; j++) {
+    taps[j] = ((taps[j] ?? 0) * 0.25) / sum;
+  }
+
+  return taps;
+}
