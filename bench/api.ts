@@ -7,14 +7,19 @@
 //   2. POST /v1/conversations/{id}/events (client tokens, `message` events) at a fixed 2,000 req/s, then
 //      as fast as it goes (sustained req/s);
 //   3. GET /v1/conversations/{id}/events?page_size=10 at a fixed 2,000 req/s, then as fast as it goes.
-// Latency is autocannon's (request sent to response read), per phase, after a 3 s warm-up of each kind.
+// The open-loop phases (judged against the targets) measure each latency from the request's scheduled time;
+// the autocannon phases from request sent to response read. Each kind is warmed up for 3 s first.
 // Usage: npm run bench:api [-- --redis redis://127.0.0.1:6379] [--seconds 15] [--connections 50] [--cpu-prof DIR]
 //        [--worker-process] (run the recording worker in its own process, as `confab worker` would)
 //        [--rate 2000] (the fixed rate of the paced phases; the targets are stated for 2,000)
+//        [--generator wrk] (the open-loop phases driven by wrk and bench/wrk/openLoop.lua rather than by this
+//        process; needs `wrk`, Debian's package of that name) [--wrk-connections 64]
+//        [--cpu-requests N] (instead of the latency phases: N POSTs then N GETs, closed loop, `--in-flight`
+//        at a time, and the CPU microseconds each costs the API process, the worker and redis-server)
+// Every latency phase also reports the CPU per request of the API process and of the load generator.
 import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { tokenGenerate } from '@vonage/jwt';
@@ -26,6 +31,18 @@ import { createEventProducer, createRealtimeFeed, startEventWorker } from '../sr
 import { createMetricsRegistry, silentLogger } from '../src/log/index.js';
 import { createServices, type Repositories } from '../src/services/index.js';
 import { createRepositories, createRedis, KeyScheme, RedisTicketRepository } from '../src/store/index.js';
+import {
+  countedPhase,
+  cpuOf,
+  pacedPhase,
+  redisCpuMicros,
+  redisPid,
+  requestFor,
+  withCpu,
+  wrkPhase,
+  type PhaseOptions,
+  type PhaseResult,
+} from './apiLoad.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -51,7 +68,16 @@ interface ChildConfig {
 }
 
 async function childConfig(): Promise<ChildConfig> {
-  return new Promise((resolve) => process.once('message', (message) => resolve(message as ChildConfig)));
+  const config = await new Promise<ChildConfig>((resolve) =>
+    process.once('message', (message) => resolve(message as ChildConfig)),
+  );
+  // After the config, every message asks for the process's CPU time so far (user + system, in µs).
+  process.on('message', () => {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuMicros: user + system });
+  });
+
+  return config;
 }
 
 /** Child role: a recording worker alone (as `confab worker` runs it). */
@@ -163,40 +189,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
-/** What a phase sends: requests rotate over the conversations' paths, each with its user's token. */
-interface PhaseOptions {
-  url: string;
-  method: 'GET' | 'POST';
-  paths: string[];
-  tokens: string[];
-  body?: string;
-  seconds?: number;
-}
-
-/** What a phase measured. */
-interface PhaseResult {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  total: number;
-}
-
-/** The path and headers of the i-th request of a phase (the HTTP client adds Content-Length). */
-function requestFor(options: PhaseOptions, i: number): { path: string; headers: Record<string, string> } {
-  const conversation = i % options.paths.length;
-
-  return {
-    path: options.paths[conversation]!,
-    headers: {
-      authorization: `Bearer ${options.tokens[conversation]!}`,
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-  };
-}
-
 /** One autocannon phase; `rate` undefined means as fast as the server answers. */
 async function phase(name: string, options: PhaseOptions & { rate?: number }): Promise<PhaseResult> {
   let next = 0;
@@ -232,81 +224,48 @@ async function phase(name: string, options: PhaseOptions & { rate?: number }): P
 }
 
 /**
- * One open-loop phase at a steady rate: requests are issued on schedule (rate × elapsed time, checked every
- * millisecond) whatever the server's answers, over a keep-alive pool, and each latency is measured from the
- * request's scheduled time, so that a slow answer cannot hide the queueing it causes (the wrk2 method).
- * autocannon's fixed-rate mode instead sends each connection's whole quota for a second at the start of
- * that second, which measures bursts of `rate` requests rather than a steady rate.
+ * `--cpu-requests N`: N POST events then N event-list GETs (closed loop, `--in-flight` at a time, 32 by
+ * default), reporting the CPU microseconds per request of the API process, of the recording worker when it
+ * runs in its own process, and of redis-server (which other work on the machine may also be using).
  */
-async function pacedPhase(name: string, options: PhaseOptions & { rate: number }): Promise<PhaseResult> {
-  const target = new URL(options.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const seconds = options.seconds ?? SECONDS;
-  const latencies: number[] = [];
-  let errors = 0;
-  let non2xx = 0;
-  let issued = 0;
-  let finished = 0;
-  const started = performance.now();
-  const total = Math.round(options.rate * seconds);
-  await new Promise<void>((resolve) => {
-    const send = (scheduledAt: number, i: number): void => {
-      const outgoing = requestFor(options, i);
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          method: options.method,
-          path: outgoing.path,
-          // A known length rather than chunked encoding, as autocannon sends.
-          headers:
-            options.body === undefined
-              ? outgoing.headers
-              : { ...outgoing.headers, 'content-length': String(Buffer.byteLength(options.body)) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            latencies.push(performance.now() - scheduledAt);
-            if ((res.statusCode ?? 0) >= 300) {
-              non2xx += 1;
-            }
-            finished += 1;
-            if (finished === total) {
-              resolve();
-            }
-          });
-        },
-      );
-      req.on('error', () => {
-        errors += 1;
-        finished += 1;
-        if (finished === total) {
-          resolve();
-        }
-      });
-      req.end(options.body);
-    };
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * options.rate));
-      while (issued < due) {
-        send(started + (issued / options.rate) * 1000, issued);
-        issued += 1;
-      }
-      if (issued >= total) {
-        clearInterval(timer);
-      }
-    }, 1);
-  });
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((x, y) => x - y);
-  const at = (q: number): number =>
-    Math.round((latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? NaN) * 10) /
-    10;
-
-  return { name, rps: total / elapsed, p50: at(0.5), p99: at(0.99), errors, non2xx, total };
+async function cpuPhases(
+  count: number,
+  children: { server: ChildProcess; worker: ChildProcess | null },
+  post: PhaseOptions,
+  list: PhaseOptions,
+): Promise<void> {
+  const inFlight = Number(option('in-flight', '32'));
+  const pid = redisPid(redisUrl);
+  // Warm-up (not recorded): JIT, connection pools, token cache.
+  await countedPhase({ ...post, count: Math.min(count, 2000), inFlight });
+  await countedPhase({ ...list, count: Math.min(count, 2000), inFlight });
+  console.log(
+    `\nCPU per request, ${count} requests per phase, ${inFlight} in flight, load average ${loadavg()[0]!.toFixed(2)}\n`,
+  );
+  console.log(
+    '| phase | API process µs/req | worker process µs/req | redis-server µs/req | req/s | non-2xx |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [name, shape] of [
+    ['POST events', post],
+    ['GET events list', list],
+  ] as const) {
+    const before = [
+      await cpuOf(children.server),
+      children.worker === null ? 0 : await cpuOf(children.worker),
+      redisCpuMicros(pid),
+    ];
+    const result = await countedPhase({ ...shape, count, inFlight });
+    const after = [
+      await cpuOf(children.server),
+      children.worker === null ? 0 : await cpuOf(children.worker),
+      redisCpuMicros(pid),
+    ];
+    const per = (i: number): string => ((after[i]! - before[i]!) / count).toFixed(0);
+    console.log(
+      `| ${name} | ${per(0)} | ${children.worker === null ? 'in the API process' : per(1)} | ${per(2)} | ${Math.round(count / result.seconds)} | ${result.non2xx + result.errors} |`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -374,6 +333,15 @@ async function main(): Promise<void> {
       type: 'message',
       body: { message_type: 'text', text: 'hello from autocannon' },
     });
+    const listPaths = paths.map((path) => `${path}?page_size=10`);
+    const post = { url: ready.url, method: 'POST' as const, paths, tokens, body };
+    const list = { url: ready.url, method: 'GET' as const, paths: listPaths, tokens };
+    const cpuRequests = Number(option('cpu-requests', '0'));
+    if (cpuRequests > 0) {
+      await cpuPhases(cpuRequests, { server: child, worker }, post, list);
+
+      return;
+    }
     const load = loadavg()[0]!.toFixed(2);
     // Warm-up (not recorded): JIT, connection pools, token key imports.
     await phase('warm-up POST', { url: ready.url, method: 'POST', paths, tokens, body, seconds: 3 });
@@ -384,29 +352,36 @@ async function main(): Promise<void> {
       tokens,
       seconds: 3,
     });
-    const listPaths = paths.map((path) => `${path}?page_size=10`);
-    const post = { url: ready.url, method: 'POST' as const, paths, tokens, body };
-    const list = { url: ready.url, method: 'GET' as const, paths: listPaths, tokens };
-    const steady = `steady ${TARGET_RATE} req/s (open loop)`;
+    // `--generator wrk` drives the open-loop phases with wrk instead of this process.
+    const generator = option('generator', 'node');
+    const steady = `steady ${TARGET_RATE} req/s (open loop, ${generator})`;
     const bursts = `autocannon ${TARGET_RATE} req/s (bursts each second)`;
     // The two open-loop phases come first: the targets are judged on them.
+    const threads = Number(option('wrk-connections', '64'));
+    const steadyPhase = (name: string, shape: PhaseOptions): Promise<PhaseResult> => {
+      const paced = { ...shape, rate: TARGET_RATE, seconds: SECONDS };
+
+      return generator === 'wrk' ? wrkPhase(name, { ...paced, threads }) : pacedPhase(name, paced);
+    };
     const results = [
-      await pacedPhase(`POST events, ${steady}`, { ...post, rate: TARGET_RATE }),
-      await pacedPhase(`GET events list, ${steady}`, { ...list, rate: TARGET_RATE }),
-      await phase(`POST events, ${bursts}`, { ...post, rate: TARGET_RATE }),
-      await phase('POST events, unthrottled', post),
-      await phase(`GET events list, ${bursts}`, { ...list, rate: TARGET_RATE }),
-      await phase('GET events list, unthrottled', list),
+      await withCpu(child, () => steadyPhase(`POST events, ${steady}`, post)),
+      await withCpu(child, () => steadyPhase(`GET events list, ${steady}`, list)),
+      await withCpu(child, () => phase(`POST events, ${bursts}`, { ...post, rate: TARGET_RATE })),
+      await withCpu(child, () => phase('POST events, unthrottled', post)),
+      await withCpu(child, () => phase(`GET events list, ${bursts}`, { ...list, rate: TARGET_RATE })),
+      await withCpu(child, () => phase('GET events list, unthrottled', list)),
     ];
 
     console.log(
       `\nconfab API bench: ${SECONDS} s per phase, ${CONNECTIONS} connections unthrottled, ${RATE_CONNECTIONS} at a fixed rate, ${CONVERSATIONS} conversations, recording worker ${separateWorker ? 'in its own process' : 'in the API process'}, load average ${load} at start\n`,
     );
-    console.log('| phase | req/s (mean) | p50 ms | p99 ms | requests | errors | non-2xx |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(
+      '| phase | req/s (mean) | p50 ms | p99 ms | requests | errors | non-2xx | API CPU µs/req | bench CPU µs/req |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of results) {
       console.log(
-        `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.total} | ${r.errors} | ${r.non2xx} |`,
+        `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.total} | ${r.errors} | ${r.non2xx} | ${r.apiCpu ?? ''} | ${r.driverCpu ?? ''} |`,
       );
     }
     const [postAt, listAt] = results;

@@ -45,6 +45,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
 
   app.addHook('onResponse', (request, reply, done) => {
+    // Checked first, so that a server not logging at debug level builds nothing per request.
+    if (request.log.level !== 'debug' && request.log.level !== 'trace') {
+      done();
+
+      return;
+    }
     request.log.debug(
       {
         method: request.method,

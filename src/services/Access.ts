@@ -49,26 +49,23 @@ export class Access {
 
   /** The conversation when the caller may reach it; `conversation:error:not-found` otherwise. */
   async conversation(caller: Caller, conversationId: string): Promise<ReachableConversation> {
-    // The conversation and the caller's user are independent reads: fetch them together.
-    const [conversation, user] = await Promise.all([
-      this.#repos.conversations.get(caller.applicationId, conversationId),
-      this.userOf(caller),
-    ]);
+    // The conversation, the caller's user and its member there are read in one step.
+    const { conversation, user, member } = await this.#repos.conversations.getWithUser(
+      caller.applicationId,
+      conversationId,
+      caller.kind === 'admin' ? null : caller.userName,
+    );
     if (conversation === null) {
       throw conversationNotFound(conversationId);
     }
     if (caller.kind === 'admin') {
       return { conversation, self: null, user: null };
     }
-    const self =
-      user === null
-        ? null
-        : await this.#repos.members.getByUser(caller.applicationId, conversationId, user.id);
-    if (self === null || self.state === 'LEFT') {
+    if (user === null || member === null || member.state === 'LEFT') {
       throw conversationNotFound(conversationId);
     }
 
-    return { conversation, self, user };
+    return { conversation, self: member, user };
   }
 
   /** Refuses writes to a conversation that is not ACTIVE with `conversation:error:not-allowed`. */

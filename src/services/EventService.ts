@@ -47,10 +47,21 @@ export class EventService {
     page: PageRequest,
     filter: EventFilter = {},
   ): Promise<Page<EventView>> {
-    await this.#access.conversation(caller, conversationId);
-    const events = await this.#repos.events.list(caller.applicationId, conversationId, page, filter);
+    const { conversation, self, user } = await this.#access.conversation(caller, conversationId);
+    // The sequence number was read with the conversation: the list need not read it again.
+    const events = await this.#repos.events.list(
+      caller.applicationId,
+      conversationId,
+      page,
+      filter,
+      conversation.sequenceNumber,
+    );
+    const known = self === null ? [] : [{ member: self, user }];
 
-    return { ...events, items: await this.#views(caller.applicationId, conversationId, events.items) };
+    return {
+      ...events,
+      items: await this.#views(caller.applicationId, conversationId, events.items, known),
+    };
   }
 
   /** One event; `event:error:not-found`. */
@@ -137,20 +148,30 @@ export class EventService {
     return event;
   }
 
-  /** Attaches the sending member and its user to each event, reading each member and user once. */
+  /**
+   * Attaches the sending member and its user to each event, reading each member and user once. `known`
+   * members (the caller's own, just read by the access check) and their users are not read again.
+   */
   async #views(
     applicationId: string,
     conversationId: string,
     events: readonly ConversationEvent[],
+    known: readonly { member: Member; user: User | null }[] = [],
   ): Promise<EventView[]> {
-    const memberIds = [...new Set(events.flatMap((event) => (event.from === null ? [] : [event.from])))];
+    const memberById = new Map<string, Member | null>(known.map((entry) => [entry.member.id, entry.member]));
+    const userById = new Map<string, User | null>(known.map((entry) => [entry.member.userId, entry.user]));
+    const memberIds = [
+      ...new Set(events.flatMap((event) => (event.from === null ? [] : [event.from]))),
+    ].filter((id) => !memberById.has(id));
     const members = await Promise.all(
       memberIds.map((id) => this.#repos.members.get(applicationId, conversationId, id)),
     );
-    const memberById = new Map(memberIds.map((id, index) => [id, members[index] ?? null]));
-    const userIds = [...new Set(members.flatMap((member) => (member === null ? [] : [member.userId])))];
+    memberIds.forEach((id, index) => memberById.set(id, members[index] ?? null));
+    const userIds = [
+      ...new Set(members.flatMap((member) => (member === null ? [] : [member.userId]))),
+    ].filter((id) => !userById.has(id));
     const users = await Promise.all(userIds.map((id) => this.#repos.users.get(applicationId, id)));
-    const userById = new Map<string, User | null>(userIds.map((id, index) => [id, users[index] ?? null]));
+    userIds.forEach((id, index) => userById.set(id, users[index] ?? null));
 
     return events.map((event) => {
       const member = event.from === null ? null : (memberById.get(event.from) ?? null);

@@ -5,7 +5,9 @@ import { type RedisClient } from './connection.js';
  * A Lua script run with EVALSHA, falling back to EVAL the first time a server has not cached it.
  *
  * Every key a script touches is passed in `keys`; the repositories only ever pass keys of one application,
- * so all of them share the application's hash tag and a script stays within one Redis Cluster slot.
+ * so all of them share the application's hash tag and a script stays within one Redis Cluster slot. (One
+ * read-only script, in conversationWithUser.ts, also builds record keys of the same application from ids
+ * it reads; they carry the same hash tag.)
  * (ioredis' `defineCommand` would do the same, but it patches the client and loses the typing.)
  */
 export class LuaScript {

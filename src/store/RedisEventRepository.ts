@@ -61,20 +61,21 @@ export class RedisEventRepository implements EventRepository {
 
   /**
    * Events by id, within [startId, endId] when given, of one type when `eventType` is given, and without
-   * deleted ones when `excludeDeleted` is set. Ids that are not positive integers fail with
-   * `http:error:validation-fail` naming `start_id` or `end_id`.
+   * deleted ones when `excludeDeleted` is set; up to `lastId` when given, else up to the stored `seq`.
+   * Ids that are not positive integers fail with `http:error:validation-fail` naming `start_id` or `end_id`.
    */
   async list(
     applicationId: string,
     conversationId: string,
     page: PageRequest,
     filter: EventFilter = {},
+    lastId?: number,
   ): Promise<Page<ConversationEvent>> {
     const startId = checkId('start_id', filter.startId) ?? 1;
     const events = this.#keys.conversationEvents(applicationId, conversationId);
-    const seq = Number(
-      (await this.#redis.get(this.#keys.conversationSeq(applicationId, conversationId))) ?? '0',
-    );
+    const seq =
+      lastId ??
+      Number((await this.#redis.get(this.#keys.conversationSeq(applicationId, conversationId))) ?? '0');
     const endId = Math.min(checkId('end_id', filter.endId) ?? seq, seq);
     const { eventType, excludeDeleted = false } = filter;
 

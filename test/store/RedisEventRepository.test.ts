@@ -101,6 +101,15 @@ describe('RedisEventRepository', () => {
     expect(await events().markDeleted(store.app, 'CON-other', 1)).toBe(false);
   });
 
+  it('ends a list at the sequence number the caller read, when it gives one', async () => {
+    await fill();
+
+    const page = await events().list(store.app, conversationId, asc, {}, 20);
+
+    expect(page.items.map((event) => event.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(page.next).toBeUndefined();
+  });
+
   it('gives an empty page for a conversation without events', async () => {
     expect(await events().list(store.app, conversationId, asc)).toEqual({ items: [] });
   });
