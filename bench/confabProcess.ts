@@ -33,7 +33,13 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `node bin/confab.js start` and waits until it is ready. */
-export async function startConfabProcess(options: { redisUrl?: string } = {}): Promise<ConfabProcess> {
+export async function startConfabProcess(
+  options: {
+    redisUrl?: string;
+    /** Extra node flags, such as `--cpu-prof --cpu-prof-dir <dir>` for a V8 profile written at exit. */
+    nodeArgs?: readonly string[];
+  } = {},
+): Promise<ConfabProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'confab-bench-'));
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -64,9 +70,13 @@ export async function startConfabProcess(options: { redisUrl?: string } = {}): P
   ].join('\n');
   writeFileSync(join(dir, 'confab.yaml'), yaml);
   const bin = new URL('../bin/confab.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'start', '--config', join(dir, 'confab.yaml')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), bin, 'start', '--config', join(dir, 'confab.yaml')],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = child.pid ?? 0;
   const base = `http://127.0.0.1:${httpPort}`;

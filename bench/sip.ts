@@ -12,6 +12,7 @@
 // first) on a scratch configuration: every call becomes a leg, a conversation and a member, with its events
 // recorded through Redis, and an RTP port pair. CPU per call is then that process's CPU (from /proc).
 // Usage: npm run bench:sip [-- --rates 100,200,300] [--concurrent 2000,5000] [--step-seconds 6] [--confab]
+//        [--profile <dir>] (with --confab: a V8 CPU profile of the confab process, written when it stops)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -90,7 +91,13 @@ function percentile(values: number[], p: number): number {
 }
 
 const full = process.argv.includes('--confab');
-const confab: ConfabProcess | null = full ? await startConfabProcess() : null;
+// `--profile <dir>` (with --confab) has the confab process write a V8 CPU profile there when it stops.
+const profileDir = arg('profile', '');
+const confab: ConfabProcess | null = full
+  ? await startConfabProcess({
+      nodeArgs: profileDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+    })
+  : null;
 const ua = full
   ? null
   : await SipUserAgent.start({

@@ -26,12 +26,27 @@ export interface UserRepository {
   list(applicationId: string, page: PageRequest, filter?: { name?: string }): Promise<Page<User>>;
 }
 
+/** What {@link ConversationRepository.getWithUser} reads. */
+export interface ConversationWithUser {
+  /** The conversation with its sequence number, or null. */
+  readonly conversation: Conversation | null;
+  /** The named user, or null (no name given, no such user, or no such conversation). */
+  readonly user: User | null;
+  /** The user's latest member in the conversation, or null. */
+  readonly member: Member | null;
+}
+
 /** Conversations of an application. */
 export interface ConversationRepository {
   /** Creates a conversation (a `NAM-` name when none is given); `conversation:error:duplicate-name`. */
   create(applicationId: string, conversation: NewConversation): Promise<Conversation>;
   get(applicationId: string, id: string): Promise<Conversation | null>;
   getByName(applicationId: string, name: string): Promise<Conversation | null>;
+  /**
+   * The conversation, the user named `userName` (no user when null) and that user's latest member in the
+   * conversation, read together in one step (the access check of conversation-scoped requests).
+   */
+  getWithUser(applicationId: string, id: string, userName: string | null): Promise<ConversationWithUser>;
   /** Applies a patch; `conversation:error:not-found` or `conversation:error:duplicate-name`. */
   update(applicationId: string, id: string, patch: ConversationPatch): Promise<Conversation>;
   /** Deletes the conversation with its members, legs index, events and name. False when there was none. */
@@ -72,9 +87,33 @@ export interface MemberRepository {
   ): Promise<Page<{ conversation: Conversation; member: Member }>>;
 }
 
+/** A phone or SIP call's records, made together by {@link LegRepository.createCall}. */
+export interface NewCall {
+  /** The user the member belongs to: found by name, created (with only its name) when there is none. */
+  readonly userName: string;
+  /** The leg; give `id` when the member's channel names it. */
+  readonly leg: Omit<NewLeg, 'conversationId' | 'memberId'>;
+  /** The user's member in the new conversation. */
+  readonly member: Omit<NewMember, 'conversationId' | 'userId'>;
+}
+
+/** What {@link LegRepository.createCall} made. */
+export interface CreatedCall {
+  readonly userId: string;
+  readonly conversation: Conversation;
+  readonly member: Member;
+  readonly leg: Leg;
+}
+
 /** Legs (calls) of an application. */
 export interface LegRepository {
   create(applicationId: string, leg: NewLeg): Promise<Leg>;
+  /**
+   * Creates, in one atomic step, a new conversation, the user named `userName` when there is none, the
+   * user's member and the leg (naming the member, its status history empty: a call's first status is
+   * recorded as an event).
+   */
+  createCall(applicationId: string, call: NewCall): Promise<CreatedCall>;
   get(applicationId: string, id: string): Promise<Leg | null>;
   update(applicationId: string, id: string, patch: LegPatch): Promise<Leg>;
   /** Legs by creation time, optionally of one conversation. */
@@ -103,11 +142,16 @@ export interface EventFilter {
 /** Reading the recorded events of a conversation (recording itself goes through {@link EventPort}). */
 export interface EventRepository {
   get(applicationId: string, conversationId: string, eventId: number): Promise<ConversationEvent | null>;
+  /**
+   * Events by id. `lastId` is the conversation's sequence number when the caller has just read it (with the
+   * conversation): the list then ends there instead of reading the number again.
+   */
   list(
     applicationId: string,
     conversationId: string,
     page: PageRequest,
     filter?: EventFilter,
+    lastId?: number,
   ): Promise<Page<ConversationEvent>>;
   /** Marks an event deleted and empties its body; false when there was none. */
   markDeleted(applicationId: string, conversationId: string, eventId: number): Promise<boolean>;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { type TrunkConfig } from '../config/index.js';
 import { type Logger, silentLogger } from '../log/index.js';
 import { DigestServer } from './digest/DigestServer.js';
@@ -10,7 +9,7 @@ import { addHeader, getTo, type SipRequest } from './message/SipMessage.js';
 import { serializeVia } from './message/Via.js';
 import { validateRequest, type UasPolicy } from './message/validateRequest.js';
 import { type ClientInviteTransaction } from './transaction/ClientInviteTransaction.js';
-import { newBranch } from './transaction/keys.js';
+import { newBranch, randomChunk } from './transaction/keys.js';
 import { TransactionLayer } from './transaction/TransactionLayer.js';
 import { type ServerTransactionLike, type TimerOptions } from './transaction/TransactionTypes.js';
 import { createTransportLayer, type TransportLayer } from './transport/TransportLayer.js';
@@ -295,5 +294,5 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
 /** A fresh `o=` session id. */
 export function newSdpSessionId(): number {
-  return randomBytes(4).readUInt32BE(0);
+  return randomChunk(4).readUInt32BE(0);
 }

@@ -5,11 +5,13 @@ import {
   type Conversation,
   type ConversationPatch,
   type ConversationRepository,
+  type ConversationWithUser,
   type NewConversation,
   type Page,
   type PageRequest,
 } from '../domain/index.js';
 import { type RedisClient } from './connection.js';
+import { readConversationWithUser } from './conversationWithUser.js';
 import { type KeyScheme } from './keys.js';
 import { LuaScript } from './LuaScript.js';
 import { paginate, zsetScan, type ScoreBounds } from './pagination.js';
@@ -89,21 +91,7 @@ export class RedisConversationRepository implements ConversationRepository {
   /** Creates a conversation, named `NAM-<uuid>` when no name is given; `conversation:error:duplicate-name`. */
   async create(applicationId: string, input: NewConversation): Promise<Conversation> {
     const now = nowIso();
-    const conversation: Conversation = {
-      id: newId('conversation'),
-      applicationId,
-      name: input.name ?? newId('conversationName'),
-      displayName: input.displayName ?? null,
-      imageUrl: input.imageUrl ?? null,
-      state: 'ACTIVE',
-      sequenceNumber: 0,
-      properties: { ttl: null, type: null, customSortKey: null, customData: {}, ...input.properties },
-      numbers: input.numbers ?? [],
-      callback: input.callback ?? null,
-      createdAt: now,
-      updatedAt: now,
-      destroyedAt: null,
-    };
+    const conversation = newConversationRecord(applicationId, input, now);
     const keys = this.#keys;
     const status = await CREATE_NAMED.status(
       this.#redis,
@@ -138,6 +126,11 @@ export class RedisConversationRepository implements ConversationRepository {
     const id = await this.#redis.hget(this.#keys.conversationNames(applicationId), name);
 
     return id === null ? null : this.get(applicationId, id);
+  }
+
+  /** The conversation, the user named `userName` and its latest member there, in one round trip. */
+  getWithUser(applicationId: string, id: string, userName: string | null): Promise<ConversationWithUser> {
+    return readConversationWithUser(this.#redis, this.#keys, applicationId, id, userName);
   }
 
   /** Applies a patch; a new name is claimed and the old one released in the same step. */
@@ -249,6 +242,29 @@ function parseDate(parameter: string, value: string): number {
   }
 
   return ms;
+}
+
+/** The record of a new conversation (not stored yet), created at `now`; a `NAM-` name when none is given. */
+export function newConversationRecord(
+  applicationId: string,
+  input: NewConversation,
+  now: string,
+): Conversation {
+  return {
+    id: newId('conversation'),
+    applicationId,
+    name: input.name ?? newId('conversationName'),
+    displayName: input.displayName ?? null,
+    imageUrl: input.imageUrl ?? null,
+    state: 'ACTIVE',
+    sequenceNumber: 0,
+    properties: { ttl: null, type: null, customSortKey: null, customData: {}, ...input.properties },
+    numbers: input.numbers ?? [],
+    callback: input.callback ?? null,
+    createdAt: now,
+    updatedAt: now,
+    destroyedAt: null,
+  };
 }
 
 /** The error of a missing conversation. */

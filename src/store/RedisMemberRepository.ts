@@ -87,22 +87,7 @@ export class RedisMemberRepository implements MemberRepository {
    */
   async create(applicationId: string, input: NewMember): Promise<Member> {
     const now = nowIso();
-    const member: Member = {
-      id: newId('member'),
-      applicationId,
-      conversationId: input.conversationId,
-      userId: input.userId,
-      state: input.state,
-      timestamps: { [stampOf(input.state)]: now, ...input.timestamps },
-      initiator: input.initiator ?? {},
-      channel: input.channel,
-      media: input.media ?? structuredClone(DEFAULT_MEDIA),
-      knockingId: input.knockingId ?? null,
-      invitedBy: input.invitedBy ?? null,
-      leftReason: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const member = newMemberRecord(applicationId, input, now);
     const keys = this.#keys;
     const { conversationId, userId } = member;
     const memberUsers = keys.conversationMemberUsers(applicationId, conversationId);
@@ -253,6 +238,26 @@ export class RedisMemberRepository implements MemberRepository {
       });
     });
   }
+}
+
+/** The record of a new member (not stored yet), created at `now`. */
+export function newMemberRecord(applicationId: string, input: NewMember, now: string): Member {
+  return {
+    id: newId('member'),
+    applicationId,
+    conversationId: input.conversationId,
+    userId: input.userId,
+    state: input.state,
+    timestamps: { [stampOf(input.state)]: now, ...input.timestamps },
+    initiator: input.initiator ?? {},
+    channel: input.channel,
+    media: input.media ?? structuredClone(DEFAULT_MEDIA),
+    knockingId: input.knockingId ?? null,
+    invitedBy: input.invitedBy ?? null,
+    leftReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** The timestamp field a member's state stamps. */

@@ -63,17 +63,7 @@ export class RedisUserRepository implements UserRepository {
   /** Creates a user; `user:error:duplicate-name` when another user of the application has the name. */
   async create(applicationId: string, input: NewUser): Promise<User> {
     const now = nowIso();
-    const user: User = {
-      id: newId('user'),
-      applicationId,
-      name: input.name,
-      displayName: input.displayName ?? null,
-      imageUrl: input.imageUrl ?? null,
-      properties: { customData: {}, ttl: null, ...input.properties },
-      channels: input.channels ?? {},
-      createdAt: now,
-      updatedAt: now,
-    };
+    const user = newUserRecord(applicationId, input, now);
     const keys = this.#keys;
     const status = await CREATE_NAMED.status(
       this.#redis,
@@ -166,6 +156,21 @@ export class RedisUserRepository implements UserRepository {
       ),
     );
   }
+}
+
+/** The record of a new user (not stored yet), created at `now`. */
+export function newUserRecord(applicationId: string, input: NewUser, now: string): User {
+  return {
+    id: newId('user'),
+    applicationId,
+    name: input.name,
+    displayName: input.displayName ?? null,
+    imageUrl: input.imageUrl ?? null,
+    properties: { customData: {}, ttl: null, ...input.properties },
+    channels: input.channels ?? {},
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** The error of a name another user holds. */

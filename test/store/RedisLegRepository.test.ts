@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isConfabError, isUuid, type NewLeg } from '../../src/domain/index.js';
-import { RedisConversationRepository, RedisLegRepository } from '../../src/store/index.js';
+import { isConfabError, isUuid, type NewCall, type NewLeg } from '../../src/domain/index.js';
+import {
+  RedisConversationRepository,
+  RedisLegRepository,
+  RedisMemberRepository,
+  RedisUserRepository,
+} from '../../src/store/index.js';
 import { creationOrder, idsOf, useStore, walk } from './fixtures.js';
 
 describe('RedisLegRepository', () => {
@@ -122,5 +127,103 @@ describe('RedisLegRepository', () => {
     await expect(legs().create(store.otherApp, newLeg(created.conversationId))).rejects.toSatisfy((error) =>
       isConfabError(error, 'conversation:error:not-found'),
     );
+  });
+  describe('createCall', () => {
+    const users = (): RedisUserRepository => new RedisUserRepository(store.redis, store.keys);
+    const members = (): RedisMemberRepository => new RedisMemberRepository(store.redis, store.keys);
+    const conversations = (): RedisConversationRepository =>
+      new RedisConversationRepository(store.redis, store.keys);
+    const newCall = (userName: string): NewCall => {
+      const id = randomUUID();
+      const from = { type: 'phone', number: '14155550100' } as const;
+      const to = { type: 'phone', number: '14155550199' } as const;
+
+      return {
+        userName,
+        leg: { id, type: 'phone', direction: 'inbound', from, to, status: 'started' },
+        member: {
+          state: 'INVITED',
+          channel: { type: 'phone', from, to, legId: id },
+          initiator: { invited: { isSystem: true } },
+        },
+      };
+    };
+
+    it('creates the conversation, a new user, the member and the leg, indexed as the single creates do', async () => {
+      const repo = legs();
+      const call = newCall('14155550100');
+      const created = await repo.createCall(store.app, call);
+      const user = await users().getByName(store.app, '14155550100');
+
+      expect(user).toMatchObject({ id: created.userId, name: '14155550100' });
+      expect(await conversations().get(store.app, created.conversation.id)).toEqual(created.conversation);
+      expect(created.leg).toMatchObject({
+        id: call.leg.id,
+        conversationId: created.conversation.id,
+        memberId: created.member.id,
+        status: 'started',
+        statusHistory: [],
+      });
+      expect(await repo.get(store.app, created.leg.id)).toEqual(created.leg);
+      expect(created.member).toMatchObject({
+        conversationId: created.conversation.id,
+        userId: created.userId,
+        state: 'INVITED',
+        channel: call.member.channel,
+      });
+      expect(await members().getByUser(store.app, created.conversation.id, created.userId)).toEqual(
+        created.member,
+      );
+      expect(idsOf([await repo.list(store.app, asc, { conversationId: created.conversation.id })])).toEqual([
+        created.leg.id,
+      ]);
+      const ofUser = await members().listConversationsOfUser(store.app, created.userId, asc);
+      expect(ofUser.items.map((item) => item.conversation.id)).toEqual([created.conversation.id]);
+      expect((await conversations().list(store.app, asc)).items.map((c) => c.id)).toEqual([
+        created.conversation.id,
+      ]);
+    });
+
+    it('reuses the user of the name, also through another repository instance and after a rename', async () => {
+      const existing = await users().create(store.app, { name: 'alice' });
+      const repo = legs();
+      const first = await repo.createCall(store.app, newCall('alice'));
+      const second = await repo.createCall(store.app, newCall('alice'));
+      const third = await legs().createCall(store.app, newCall('alice'));
+
+      expect([first.userId, second.userId, third.userId]).toEqual([existing.id, existing.id, existing.id]);
+      expect(new Set([first, second, third].map((c) => c.conversation.id)).size).toBe(3);
+      // The remembered id goes stale: the name moves to a new user, then the user is deleted.
+      await users().update(store.app, existing.id, { name: 'alice-old' });
+      const successor = await users().create(store.app, { name: 'alice' });
+      expect((await repo.createCall(store.app, newCall('alice'))).userId).toBe(successor.id);
+      await users().delete(store.app, successor.id);
+      const fresh = await repo.createCall(store.app, newCall('alice'));
+      expect(fresh.userId).not.toBe(successor.id);
+      expect((await users().getByName(store.app, 'alice'))?.id).toBe(fresh.userId);
+      expect((await users().list(store.app, asc)).items).toHaveLength(2);
+    });
+
+    it('writes nothing when the leg id is taken, and keeps applications apart', async () => {
+      const call = newCall('bob');
+      await legs().createCall(store.app, call);
+      await expect(legs().createCall(store.app, call)).rejects.toSatisfy((error) =>
+        isConfabError(error, 'http:error:validation-fail'),
+      );
+      expect((await conversations().list(store.app, asc)).items).toHaveLength(1);
+      const elsewhere = await legs().createCall(store.otherApp, newCall('bob'));
+      expect(await users().get(store.app, elsewhere.userId)).toBeNull();
+      expect((await conversations().list(store.otherApp, asc)).items).toHaveLength(1);
+    });
+
+    it('gives each of many concurrent calls from one new name the same user', async () => {
+      const repo = legs();
+      const created = await Promise.all(
+        Array.from({ length: 20 }, () => repo.createCall(store.app, newCall('carol'))),
+      );
+
+      expect(new Set(created.map((c) => c.userId)).size).toBe(1);
+      expect((await users().list(store.app, asc)).items).toHaveLength(1);
+    });
   });
 });

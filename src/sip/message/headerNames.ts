@@ -99,6 +99,26 @@ const KNOWN = [
 
 const CANONICAL = new Map<string, string>(KNOWN.map((n) => [n.toLowerCase(), n]));
 
+// Header names are canonicalised and compared on every header lookup, so the canonical spelling and its
+// lower-cased form are remembered for each spelling seen. The caches are bounded: names come from the
+// network, and past the bound they are computed each time.
+const KEYS = new Map<string, string>();
+const SPELLINGS = new Map<string, string>();
+const MAX_KEYS = 1024;
+
+/** The lower-cased canonical form of a header name: equal for two spellings of one header. */
+function headerKey(name: string): string {
+  let key = KEYS.get(name);
+  if (key === undefined) {
+    key = canonicalHeaderName(name).toLowerCase();
+    if (KEYS.size < MAX_KEYS) {
+      KEYS.set(name, key);
+    }
+  }
+
+  return key;
+}
+
 /**
  * Headers whose grammar is `#element`, so several lines may be folded into one comma-separated value and a
  * value may be split on top-level commas. Authorization, WWW-Authenticate, Date and the like are absent on
@@ -154,23 +174,24 @@ export const SINGLE_HEADERS: readonly string[] = [
  * RFC spelling, unknown names are kept exactly as received.
  */
 export function canonicalHeaderName(name: string): string {
-  const lower = name.toLowerCase();
-  if (lower.length === 1) {
-    const expanded = COMPACT[lower];
-    if (expanded !== undefined) {
-      return expanded;
+  let canonical = SPELLINGS.get(name);
+  if (canonical === undefined) {
+    const lower = name.toLowerCase();
+    canonical = (lower.length === 1 ? COMPACT[lower] : undefined) ?? CANONICAL.get(lower) ?? name;
+    if (SPELLINGS.size < MAX_KEYS) {
+      SPELLINGS.set(name, canonical);
     }
   }
 
-  return CANONICAL.get(lower) ?? name;
+  return canonical;
 }
 
 /** True when values of `name` form a comma-separated list. */
 export function isListHeader(name: string): boolean {
-  return LIST_HEADERS.has(canonicalHeaderName(name).toLowerCase());
+  return LIST_HEADERS.has(headerKey(name));
 }
 
 /** Case-insensitive comparison of two header names, compact forms included. */
 export function sameHeaderName(a: string, b: string): boolean {
-  return canonicalHeaderName(a).toLowerCase() === canonicalHeaderName(b).toLowerCase();
+  return a === b || headerKey(a) === headerKey(b);
 }

@@ -13,9 +13,10 @@ import { type ServerTransactionEvents, type ServerTransactionLike, type Timers }
  *     |   ^ TU 1xx              | Timer G resends the final (T1 doubling to T2), Timer H (64*T1): no ACK
  *     +--TU 2xx--> Accepted --Timer L (64*T1)--> Terminated
  * ```
- * A 100 Trying goes out as soon as the transaction exists. In Accepted, this class also does the UAS
- * core's duty of §13.3.1.4: it resends the 2xx (T1 doubling to T2) until the ACK is reported with
- * {@link ServerInviteTransaction.ackReceived}, and emits `ackTimeout` when 64 × T1 pass without one.
+ * A 100 Trying goes out right after the turn that created the transaction, unless the TU responded in it.
+ * In Accepted, this class also does the UAS core's duty of §13.3.1.4: it resends the 2xx (T1 doubling to
+ * T2) until the ACK is reported with {@link ServerInviteTransaction.ackReceived}, and emits `ackTimeout`
+ * when 64 × T1 pass without one.
  * INVITE retransmissions are absorbed in every state (answered with the last response).
  */
 export class ServerInviteTransaction
@@ -54,9 +55,17 @@ export class ServerInviteTransaction
     return this.#retransmissions;
   }
 
-  /** @internal Sends 100 Trying. */
+  /**
+   * @internal Sends 100 Trying at the end of the current turn of the event loop, unless a response went out
+   * first: RFC 3261 §17.2.1 asks for it only when the TU will not answer within 200 ms, so a TU that rings
+   * or answers at once spares a datagram per call.
+   */
   start(): void {
-    this.respond(100);
+    setImmediate(() => {
+      if (this.#last === null && this.state === 'proceeding') {
+        this.respond(100);
+      }
+    });
   }
 
   /** Builds and sends a response to the INVITE. */

@@ -1,6 +1,22 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { SipTransportError } from '../errors.js';
+
+/**
+ * The destination lookup of the SIP socket. dgram resolves the address of every `send`, and `dns.lookup`
+ * answers even an IP literal on the next tick; the transport layer only ever sends to IP literals, so they
+ * are answered at once (a name would still go through `dns.lookup`).
+ */
+const literalLookup: NonNullable<SocketOptions['lookup']> = (hostname, options, callback) => {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+
+    return;
+  }
+  dnsLookup(hostname, options, callback);
+};
 
 /** @internal One bound UDP socket; the transport layer owns it. */
 export class UdpListener {
@@ -28,6 +44,7 @@ export class UdpListener {
         type: isIPv6(host) ? 'udp6' : 'udp4',
         recvBufferSize: 4 * 1024 * 1024,
         sendBufferSize: 4 * 1024 * 1024,
+        lookup: literalLookup,
       });
       const onError = (err: NodeJS.ErrnoException): void => {
         socket.close();

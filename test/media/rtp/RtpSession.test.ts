@@ -85,6 +85,67 @@ describe('PortAllocator', () => {
     expect(c.rtpPort).toBe(a.rtpPort);
   });
 
+  it('keeps released pairs bound in a pool, hands them out after they rested, and closes them', async () => {
+    const allocator = new PortAllocator({
+      minPort: BASE + 40,
+      maxPort: BASE + 47,
+      bindAddress: HOST,
+      maxPooled: 1,
+      reuseAfterMs: 100,
+    });
+    cleanups.push(() => allocator.close());
+    const a = await allocator.allocate();
+    let oldCallHeard = 0;
+    a.rtp.on('message', () => (oldCallHeard += 1));
+    const b = await allocator.allocate();
+    await a.release();
+    await b.release();
+    // The pool holds one pair (a, listeners gone, still bound); b was closed.
+    expect(allocator.pooled).toBe(1);
+    expect(allocator.inUse).toBe(0);
+    expect(a.rtp.address().port).toBe(a.rtpPort);
+    const late = await plainSocket();
+    late.send(Buffer.alloc(12), a.rtpPort, HOST);
+    // A pair still resting is not handed out while the range has free ports.
+    const c = await allocator.allocate();
+    expect(c.rtpPort).not.toBe(a.rtpPort);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const d = await allocator.allocate();
+    expect(d.rtpPort).toBe(a.rtpPort);
+    expect(d.rtp).toBe(a.rtp);
+    expect(oldCallHeard).toBe(0);
+    expect([allocator.inUse, allocator.pooled]).toEqual([2, 0]);
+    const heard = new Promise<Buffer>((resolve) => d.rtp.once('message', resolve));
+    late.send(Buffer.from('new call'), d.rtpPort, HOST);
+    expect((await heard).toString()).toBe('new call');
+    await d.release();
+    await allocator.close();
+    expect(allocator.pooled).toBe(0);
+    // After close, released pairs are closed at once and their ports are free for anyone.
+    await c.release();
+    await plainSocket(c.rtpPort);
+    await plainSocket(d.rtpPort);
+  });
+
+  it('hands out a resting pair rather than failing when the range is full', async () => {
+    const allocator = new PortAllocator({
+      minPort: BASE + 48,
+      maxPort: BASE + 51,
+      bindAddress: HOST,
+      maxPooled: 4,
+      reuseAfterMs: 60_000,
+    });
+    cleanups.push(() => allocator.close());
+    const a = await allocator.allocate();
+    const b = await allocator.allocate();
+    cleanups.push(() => b.release());
+    await a.release();
+    const c = await allocator.allocate();
+    cleanups.push(() => c.release());
+    expect(c.rtpPort).toBe(a.rtpPort);
+    await expect(allocator.allocate()).rejects.toBeInstanceOf(MediaStateError);
+  });
+
   it('rejects a range without a pair', () => {
     expect(() => new PortAllocator({ minPort: 40001, maxPort: 40002 })).toThrow(MediaStateError);
   });
