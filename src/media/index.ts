@@ -1,6 +1,7 @@
 /**
- * The media room: RTP/RTCP on the wire, G.711 and L16 codecs, resampling, RFC 4733 DTMF, the shared
- * media clock, jitter buffering, outgoing playout queues and N-party mixing.
+ * The media room: RTP/RTCP on the wire, G.711, L16 and opus codecs (opus is native code, loaded lazily
+ * by `loadOpus`), resampling, RFC 4733 DTMF, the shared media clock, jitter buffering, outgoing playout
+ * queues and N-party mixing.
  *
  * It knows nothing of conversations or SIP; the channels room wires these pieces to legs. Typical use
  * for a SIP ↔ WebSocket leg:
@@ -93,6 +94,14 @@ export {
   encodeL16LittleEndian,
 } from './codec/L16.js';
 export { PCMA, PCMU, l16Codec, samplesPerFrame, type AudioCodec } from './codec/AudioCodec.js';
+export {
+  OPUS_CLOCK_RATE,
+  OPUS_FRAME_SAMPLES,
+  loadOpus,
+  opusPacketSamples,
+  type OpusCodecFactory,
+  type OpusCodecOptions,
+} from './codec/Opus.js';
 
 // Resampling.
 export { Resampler, type ResamplerOptions } from './resample/Resampler.js';

@@ -135,7 +135,9 @@ export {
   AUDIO_CODECS,
   TELEPHONE_EVENT,
   DEFAULT_CODEC_PREFERENCE,
+  TELEPHONE_EVENT_PAYLOAD_TYPES,
   codecByName,
+  telephoneEventAt,
   type CodecSpec,
 } from './sdp/codecs.js';
 export { SdpError, type SdpErrorCode } from './sdp/SdpError.js';

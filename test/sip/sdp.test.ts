@@ -9,12 +9,52 @@ import {
   parseDigestParams,
   serializeDigestParams,
 } from '../../src/sip/index.js';
+import { parse, write } from 'sdp-transform';
+import { writeSdp } from '../../src/sip/sdp/SdpNegotiator.js';
 
 const offer = (lines: string[]): Buffer => Buffer.from([...lines, ''].join('\r\n'));
 const BASE = ['v=0', 'o=peer 1 1 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0'];
 const LOCAL = { address: '198.51.100.1', port: 40000, sessionId: 42, version: 1 };
 
 describe('SDP offer/answer', () => {
+  it("writes answers and offers exactly as sdp-transform's writer does", () => {
+    const answers = [
+      answerOffer(
+        offer([
+          ...BASE,
+          'm=video 5000 RTP/AVP 96 97',
+          'a=rtpmap:96 VP8/90000',
+          'm=audio 6000 RTP/AVP 18 8 0 100',
+          'a=rtpmap:100 telephone-event/8000',
+          'a=sendonly',
+          'm=audio 7000 RTP/AVP 0',
+        ]),
+        { ...LOCAL, preference: ['PCMA', 'PCMU'] },
+      ).answer,
+      answerOffer(offer([...BASE, 'm=audio 6000 RTP/AVP 0']), {
+        ...LOCAL,
+        address: '2001:db8::1',
+        direction: 'inactive',
+      }).answer,
+      createOffer({ ...LOCAL, preference: ['PCMU', 'PCMA'], direction: 'sendonly' }),
+      createOffer({ ...LOCAL, version: 7, preference: ['nothing-known'] }),
+    ];
+    for (const text of answers) {
+      const parsed = parse(text);
+      expect(writeSdp(parsed)).toBe(write(parsed));
+      expect(text).toBe(write(parsed));
+    }
+    const opus = parse(
+      ['v=0', 'o=- 1 2 IN IP4 10.0.0.1', 's=x', 'c=IN IP4 10.0.0.1', 't=0 0', 'm=audio 9 RTP/AVP 111'].join(
+        '\r\n',
+      ),
+    );
+    opus.media[0]!.rtp = [{ payload: 111, codec: 'opus', rate: 48000, encoding: 2 }];
+    opus.media[0]!.fmtp = [{ payload: 111, config: 'minptime=10;useinbandfec=1' }];
+    opus.media[0]!.ptime = 20;
+    expect(writeSdp(opus)).toBe(write(opus));
+  });
+
   it('answers with the preferred common codec and telephone-event, keeping every m= line in order (byte fixture)', () => {
     const { answer, media } = answerOffer(
       offer([

@@ -3,14 +3,21 @@ import { decodeL16BigEndian, encodeL16BigEndian } from './L16.js';
 
 /** An RTP audio payload format: converts 16-bit linear PCM frames to and from RTP payload bytes. */
 export interface AudioCodec {
-  /** Encoding name as in SDP `a=rtpmap` (PCMU, PCMA, L16). */
+  /** Encoding name as in SDP `a=rtpmap` (PCMU, PCMA, L16, opus). */
   readonly name: string;
   /** Static RTP payload type (RFC 3551), or undefined when it must be negotiated dynamically. */
   readonly staticPayloadType: number | undefined;
   /** Sampling rate (and RTP clock rate) in Hz. */
   readonly clockRate: number;
-  /** Payload bytes per sample. */
+  /**
+   * Payload bytes per sample; for a variable-rate codec (opus) an upper bound, used only to size buffers.
+   */
   readonly bytesPerSample: number;
+  /**
+   * Samples a payload decodes to, for codecs whose payload size does not follow from `bytesPerSample`
+   * (opus reads it from the packet's TOC byte). Absent for constant-rate codecs.
+   */
+  readonly payloadSamples?: (payload: Uint8Array) => number;
   /** Encodes PCM to payload bytes, into `out` when given. */
   encode(pcm: Int16Array, out?: Buffer): Buffer;
   /** Decodes payload bytes to PCM, into `out` when given. */

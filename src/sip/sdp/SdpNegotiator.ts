@@ -1,11 +1,5 @@
-import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
-import {
-  AUDIO_CODECS,
-  DEFAULT_CODEC_PREFERENCE,
-  TELEPHONE_EVENT,
-  codecByName,
-  type CodecSpec,
-} from './codecs.js';
+import { parse, type MediaDescription, type SessionDescription } from 'sdp-transform';
+import { DEFAULT_CODEC_PREFERENCE, codecByName, telephoneEventAt, type CodecSpec } from './codecs.js';
 import { SdpError } from './SdpError.js';
 
 /*
@@ -37,7 +31,10 @@ export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 export interface NegotiatedMedia {
   /** The audio codec, with the payload type the peer uses for it. */
   readonly codec: CodecSpec;
-  /** The peer's telephone-event payload type, or null when it did not offer RFC 4733. */
+  /**
+   * The peer's telephone-event payload type at the codec's clock rate, or null when it did not offer
+   * RFC 4733 at that rate.
+   */
   readonly telephoneEventPayloadType: number | null;
   /** Where the peer receives RTP (address 0.0.0.0 for an RFC 2543 hold). */
   readonly remote: { readonly address: string; readonly port: number };
@@ -160,7 +157,8 @@ function negotiateStream(
     if (spec === undefined || pt === undefined) {
       continue;
     }
-    const te = findPayloadType(m, TELEPHONE_EVENT) ?? null;
+    // RFC 4733 §2.1: the events share the audio's RTP clock, so only telephone-event at its rate will do.
+    const te = findPayloadType(m, telephoneEventAt(spec.clockRate)) ?? null;
     const direction: MediaDirection = m.direction ?? sdp.direction ?? 'sendrecv';
     const address = (m.connection ?? sdp.connection)?.ip ?? '0.0.0.0';
 
@@ -183,21 +181,26 @@ const ANSWER_DIRECTION: Record<MediaDirection, MediaDirection> = {
   inactive: 'inactive',
 };
 
-/** One audio m= block of ours, with `codecs` and telephone-event at the given payload types. */
+/** One audio m= block of ours, with `codecs` and then the telephone-event formats `events`. */
 function localAudio(
   local: LocalMedia,
-  codecs: CodecSpec[],
-  te: number | null,
+  codecs: readonly CodecSpec[],
+  events: readonly CodecSpec[],
   direction: MediaDirection,
 ): MediaDescription {
-  const all = te === null ? codecs : [...codecs, { ...TELEPHONE_EVENT, payloadType: te }];
+  const all = [...codecs, ...events];
 
   return {
     type: 'audio',
     port: local.port,
     protocol: 'RTP/AVP',
     payloads: all.map((c) => c.payloadType).join(' '),
-    rtp: all.map((c) => ({ payload: c.payloadType, codec: c.name, rate: c.clockRate })),
+    rtp: all.map((c) => ({
+      payload: c.payloadType,
+      codec: c.name,
+      rate: c.clockRate,
+      ...(c.channels === undefined ? {} : { encoding: c.channels }),
+    })),
     fmtp: all
       .filter((c) => c.fmtp !== undefined)
       .map((c) => ({ payload: c.payloadType, config: c.fmtp ?? '' })),
@@ -228,6 +231,47 @@ function session(local: LocalMedia, media: MediaDescription[]): SessionDescripti
 }
 
 /**
+ * Writes the SDP that {@link session} builds, line for line as sdp-transform's `write` would: `v o s c t`,
+ * then per stream `m`, `a=rtpmap`, `a=fmtp`, `a=ptime` and the direction. sdp-transform's writer tries its
+ * whole grammar on every line, which cost more than the rest of a call's SDP work; the shapes confab writes
+ * are few and fixed (the tests hold this writer to sdp-transform's output).
+ */
+export function writeSdp(sdp: SessionDescription): string {
+  const { origin, connection, timing } = sdp;
+  const lines = [`v=${sdp.version}`];
+  if (origin !== undefined) {
+    const { username, sessionId, sessionVersion, netType, ipVer, address } = origin;
+    lines.push(`o=${username} ${sessionId} ${sessionVersion} ${netType} IP${ipVer} ${address}`);
+  }
+  lines.push(`s=${sdp.name}`);
+  if (connection !== undefined) {
+    lines.push(`c=IN IP${connection.version} ${connection.ip}`);
+  }
+  if (timing !== undefined) {
+    lines.push(`t=${timing.start} ${timing.stop}`);
+  }
+  for (const m of sdp.media) {
+    lines.push(`m=${m.type} ${m.port} ${m.protocol} ${m.payloads ?? ''}`);
+    for (const r of m.rtp) {
+      // The same three forms as sdp-transform's rtpmap rule.
+      const format = r.encoding ? `/${r.rate}/${r.encoding}` : r.rate ? `/${r.rate}` : '';
+      lines.push(`a=rtpmap:${r.payload} ${r.codec}${format}`);
+    }
+    for (const f of m.fmtp) {
+      lines.push(`a=fmtp:${f.payload} ${f.config}`);
+    }
+    if (m.ptime !== undefined) {
+      lines.push(`a=ptime:${m.ptime}`);
+    }
+    if (m.direction !== undefined) {
+      lines.push(`a=${m.direction}`);
+    }
+  }
+
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
  * Answers an offer (RFC 3264 §6): the first audio stream with a codec from `local.preference` is taken
  * with that one codec (plus telephone-event when offered); every other m= line is refused with port 0.
  * Throws {@link SdpError}: 400 for bad syntax, 488 when no stream has a common codec.
@@ -245,7 +289,10 @@ export function answerOffer(offer: Buffer, local: LocalMedia): { answer: string;
     chosen = negotiated;
     const direction = local.direction ?? ANSWER_DIRECTION[negotiated.direction];
 
-    return localAudio(local, [negotiated.codec], negotiated.telephoneEventPayloadType, direction);
+    const te = negotiated.telephoneEventPayloadType;
+    const events = te === null ? [] : [{ ...telephoneEventAt(negotiated.codec.clockRate), payloadType: te }];
+
+    return localAudio(local, [negotiated.codec], events, direction);
   });
   const agreed = chosen as NegotiatedMedia | null;
   if (agreed === null) {
@@ -255,23 +302,22 @@ export function answerOffer(offer: Buffer, local: LocalMedia): { answer: string;
     );
   }
 
-  return { answer: write(session(local, media)), media: agreed };
+  return { answer: writeSdp(session(local, media)), media: agreed };
 }
 
-/** Builds an offer with the preferred codecs (in order) and telephone-event 101. */
+/**
+ * Builds an offer with the preferred codecs (in order) and telephone-event at each of their clock rates
+ * (101 at 8 kHz, 110 at 48 kHz).
+ */
 export function createOffer(local: LocalMedia): string {
-  const preference = local.preference ?? DEFAULT_CODEC_PREFERENCE;
-  const codecs = preference.map((n) => codecByName(n)).filter((c): c is CodecSpec => c !== undefined);
+  const known = (names: readonly string[]): CodecSpec[] =>
+    names.map((n) => codecByName(n)).filter((c): c is CodecSpec => c !== undefined);
+  const preferred = known(local.preference ?? DEFAULT_CODEC_PREFERENCE);
+  const codecs = preferred.length > 0 ? preferred : known(DEFAULT_CODEC_PREFERENCE);
+  const rates = [...new Set(codecs.map((c) => c.clockRate))];
 
-  return write(
-    session(local, [
-      localAudio(
-        local,
-        codecs.length > 0 ? codecs : [...AUDIO_CODECS],
-        TELEPHONE_EVENT.payloadType,
-        local.direction ?? 'sendrecv',
-      ),
-    ]),
+  return writeSdp(
+    session(local, [localAudio(local, codecs, rates.map(telephoneEventAt), local.direction ?? 'sendrecv')]),
   );
 }
 

@@ -47,14 +47,17 @@ export class TrunkGuard {
   readonly #openToAll: boolean;
   readonly #dropped: Record<SilentDropReason, number> = { 'unknown-source': 0, scanner: 0 };
 
-  /** @param trunks - the configured trunks; @param codecs - codec preference per trunk name */
+  /**
+   * @param trunks - the configured trunks
+   * @param codecs - codec preference per trunk name, over each trunk's own `codecs`
+   */
   constructor(trunks: readonly TrunkConfig[], codecs: Readonly<Record<string, readonly string[]>> = {}) {
     this.#trunks = trunks.map((config) => {
       const list = blockListOf(config.inbound.allow);
 
       return {
         config,
-        codecs: codecs[config.name] ?? ['PCMU', 'PCMA'],
+        codecs: codecs[config.name] ?? config.codecs ?? ['PCMU', 'PCMA'],
         limiter: new CallLimiter(config.limits),
         allows: (address: string) => list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4'),
       };
