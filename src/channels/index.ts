@@ -51,3 +51,43 @@ export {
   type RtpLegMediaOptions,
   type RtpLegMediaStats,
 } from './media/RtpLegMediaTypes.js';
+
+// The conversation media hub: one bus per conversation on the shared clock, a LegAudio per live leg.
+export { ConversationMediaHub, type AttachEndpointOptions } from './media/ConversationMediaHub.js';
+export { LegAudioImpl } from './media/LegAudio.js';
+export {
+  type ConversationMediaHubOptions,
+  type LegAudio,
+  type LegAudioEvents,
+  type LegAudioKind,
+  type LegAudioTap,
+  type LegEndpoint,
+  type PlayOptions,
+  type Playback,
+  type PlaybackEnd,
+} from './media/ConversationMediaHubTypes.js';
+export { MediaHubError, type MediaHubErrorCode } from './media/errors.js';
+export { dtmfTones } from './media/dtmfTones.js';
+export {
+  connectWebSocket,
+  rateOfContentType,
+  type ConnectWebSocketRequest,
+  type ConnectedWebSocket,
+} from './media/connectWebSocket.js';
+
+// In-app voice: the conversation audio socket of client users (GET /v1/conversations/{id}/audio).
+export {
+  AppAudioChannel,
+  createAppAudioChannel,
+  type AppAudioChannelOptions,
+} from './app/AppAudioChannel.js';
+export { AppRinging, type AppRing, type AppRingAnswer } from './app/AppRinging.js';
+
+// Mute, earmuff and recording of voice legs, with their events; the recordings route.
+export { MediaControl } from './media/MediaControl.js';
+export {
+  type MediaControlOptions,
+  type RecordingInfo,
+  type StartRecording,
+} from './media/MediaControlTypes.js';
+export { recordingsRoute, type RecordingsRouteOptions } from './media/recordingsRoute.js';

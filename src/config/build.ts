@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { LoadedKeys } from './semantics.js';
-import type { ConfabConfig } from './types.js';
+import type { ConfabConfig, NumberConnectConfig, TrunkCodec } from './types.js';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-explicit-any -- the tree has passed the schema; this maps its snake_case keys onto typed fields. */
 
@@ -77,7 +77,12 @@ export function toConfig(
       },
       rtc: { eventUrl: app.rtc.event_url, eventMethod: app.rtc.event_method },
     })),
-    numbers: (t.numbers as any[]).map((n) => ({ number: n.number, application: n.application })),
+    numbers: (t.numbers as any[]).map((n) => ({
+      number: n.number,
+      application: n.application,
+      ...(n.ncco === undefined ? {} : { ncco: n.ncco }),
+      ...(n.connect === undefined ? {} : { connect: toConnect(n.connect as RawConnect) }),
+    })),
     trunks: (t.trunks as any[]).map((trunk) => ({
       name: trunk.name,
       inbound: {
@@ -94,6 +99,29 @@ export function toConfig(
               auth: trunk.outbound.auth ?? null,
             },
       limits: { maxCalls: trunk.limits.max_calls, cps: trunk.limits.cps },
+      codecs: [...(trunk.codecs as TrunkCodec[])],
     })),
+  };
+}
+
+/** A `numbers[].connect` block as the schema left it (defaults filled). */
+interface RawConnect {
+  type: 'websocket';
+  uri: string;
+  content_type: string;
+  headers: Record<string, unknown>;
+}
+
+/** A validated `numbers[].connect` block in its typed form. */
+function toConnect(raw: RawConnect): NumberConnectConfig {
+  // The schema allows only audio/l16 at 8, 16 or 24 kHz, so the rate is always one of those.
+  const rate = Number(/rate=(\d+)/.exec(raw.content_type)?.[1] ?? 16000) as 8000 | 16000 | 24000;
+
+  return {
+    type: 'websocket',
+    uri: raw.uri,
+    contentType: raw.content_type,
+    sampleRate: rate,
+    headers: raw.headers,
   };
 }

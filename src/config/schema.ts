@@ -166,10 +166,43 @@ export const CONFIG_SCHEMA = strict(
     numbers: {
       type: 'array',
       default: [],
-      items: strict({ number: { type: 'string', pattern: '^[1-9][0-9]{1,14}$' }, application: str }, [
-        'number',
-        'application',
-      ]),
+      items: strict(
+        {
+          number: { type: 'string', pattern: '^[1-9][0-9]{1,14}$' },
+          application: str,
+          // A static NCCO run on every inbound call to the number (instead of asking the answer URL). The
+          // schema checks its outline; the voice room checks every action's fields when confab starts.
+          ncco: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'object',
+              required: ['action'],
+              properties: {
+                action: {
+                  type: 'string',
+                  enum: ['talk', 'stream', 'input', 'record', 'conversation', 'connect', 'notify', 'wait'],
+                },
+              },
+            },
+          },
+          // Bridges every inbound call to the number straight to a WebSocket application (#6 item 8).
+          connect: strict(
+            {
+              type: { type: 'string', enum: ['websocket'] },
+              uri: { type: 'string', pattern: '^wss?://[^\\s]+$' },
+              content_type: {
+                type: 'string',
+                enum: ['audio/l16;rate=16000', 'audio/l16;rate=8000', 'audio/l16;rate=24000'],
+                default: 'audio/l16;rate=16000',
+              },
+              headers: { type: 'object', default: {} },
+            },
+            ['type', 'uri'],
+          ),
+        },
+        ['number', 'application'],
+      ),
     },
     trunks: {
       type: 'array',
@@ -211,6 +244,15 @@ export const CONFIG_SCHEMA = strict(
             [],
             { default: {} },
           ),
+          // Audio codecs in preference order, for offers and answers on this trunk. opus is offered only
+          // where @discordjs/opus could be loaded (startup logs why not).
+          codecs: {
+            type: 'array',
+            items: { type: 'string', enum: ['PCMU', 'PCMA', 'opus'] },
+            minItems: 1,
+            uniqueItems: true,
+            default: ['PCMU', 'PCMA'],
+          },
         },
         ['name'],
       ),

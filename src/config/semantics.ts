@@ -140,6 +140,15 @@ export function checkSemantics(tree: Record<string, unknown>, cwd: string): Sema
       });
     }
   });
+  present(raw.numbers, (entry, index) => {
+    const fields = entry as { connect?: unknown; ncco?: unknown };
+    if (fields.connect !== undefined && fields.ncco !== undefined) {
+      problems.push({
+        path: ['numbers', index, 'connect'],
+        message: 'a number either connects to a WebSocket or runs an NCCO, not both',
+      });
+    }
+  });
 
   present(raw.trunks, (trunk, index) => {
     present(trunk.inbound.allow, (cidr, cidrIndex) => {

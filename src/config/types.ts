@@ -146,6 +146,31 @@ export interface NumberConfig {
   readonly number: string;
   /** The application's name. */
   readonly application: string;
+  /**
+   * A static NCCO (Vonage wire names) run on every inbound call to the number instead of fetching the
+   * application's `voice.answer_url`; null when none. Its actions are validated by the voice room at start.
+   */
+  readonly ncco?: readonly Readonly<Record<string, unknown>>[] | null;
+  /**
+   * Bridges every inbound call to the number straight to an application over WebSocket: confab answers,
+   * dials `uri` as a `websocket` leg of the call's conversation, and ends either side with the other.
+   * Absent when the number is not bridged.
+   */
+  readonly connect?: NumberConnectConfig;
+}
+
+/** A `numbers[].connect` block: the WebSocket application a number is bridged to. */
+export interface NumberConnectConfig {
+  /** The only endpoint type a number can connect to. */
+  readonly type: 'websocket';
+  /** The application's `ws://` or `wss://` URI. */
+  readonly uri: string;
+  /** The audio format, `audio/l16;rate=16000` (default), `…rate=8000` or `…rate=24000`. */
+  readonly contentType: string;
+  /** The rate of `contentType`. */
+  readonly sampleRate: 8000 | 16000 | 24000;
+  /** Custom headers, flattened into the `websocket:connected` message. */
+  readonly headers: Readonly<Record<string, unknown>>;
 }
 
 /** One `trunks[]` entry. */
@@ -162,7 +187,16 @@ export interface TrunkConfig {
     readonly auth: { readonly username: string; readonly password: string } | null;
   } | null;
   readonly limits: { readonly maxCalls: number; readonly cps: number };
+  /**
+   * Audio codecs in preference order (`trunks[].codecs`), for the SDP offers and answers of this trunk.
+   * opus is dropped at startup when `@discordjs/opus` cannot be loaded. Always set in a loaded config;
+   * optional only for configurations built by hand (tests, benchmarks). @defaultValue ['PCMU', 'PCMA']
+   */
+  readonly codecs?: readonly TrunkCodec[];
 }
+
+/** An audio codec a trunk may list, by its SDP encoding name. */
+export type TrunkCodec = 'PCMU' | 'PCMA' | 'opus';
 
 /** One thing wrong with a configuration: where (YAML path and line, or the environment variable) and what. */
 export interface ConfigProblem {

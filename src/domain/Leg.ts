@@ -18,6 +18,8 @@ export const LEG_STATUSES = [
   'timeout',
   'cancelled',
   'rejected',
+  // A WebSocket leg whose application closed the socket (Vonage's status for that case).
+  'disconnected',
 ] as const;
 
 /** A leg status. */
@@ -31,6 +33,7 @@ export const FINAL_LEG_STATUSES: readonly LegStatus[] = [
   'timeout',
   'cancelled',
   'rejected',
+  'disconnected',
 ];
 
 /** One step of a leg's history. */

@@ -41,6 +41,7 @@ export const ERRORS = {
   'event:error:not-joined': { status: 403, title: 'The member has not joined the conversation.' },
   'leg:error:not-found': { status: 404, title: 'Leg does not exist, or you do not have access.' },
   'leg:error:complete': { status: 400, title: 'The leg has already completed.' },
+  'leg:error:not-answered': { status: 400, title: 'The leg has not been answered yet.' },
   'session:error:not-found': { status: 404, title: 'Session does not exist, or you do not have access.' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -1,15 +1,8 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  AclFormatError,
-  aclAllows,
-  parseAcl,
-  TokenRejectedError,
-  TOKEN_REJECTED_DETAIL,
-  type Acl,
-} from '../../auth/index.js';
+import { TokenRejectedError } from '../../auth/index.js';
 import { ConfabError, isConfabError, problemBody, REALTIME_SESSION_ACL } from '../../domain/index.js';
 import type { Logger } from '../../log/index.js';
 import { EnhancedEventEmitter } from '../../media/index.js';
@@ -20,6 +13,7 @@ import {
   type ResolvedAppChannelOptions,
 } from './AppChannelTypes.js';
 import { AppConnection, CLOSE_GOING_AWAY, type AppIdentity } from './AppConnection.js';
+import { authenticateClient, claimUpgrade, rejectUnclaimedUpgrade, rejectUpgrade } from './clientAuth.js';
 import { parseSince } from './frames.js';
 
 /** Most fragments one client message may come in. */
@@ -84,15 +78,11 @@ export class AppChannel {
     const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const url = new URL(request.url ?? '/', 'http://confab.invalid');
       if (url.pathname.replace(/\/+$/, '') !== path) {
-        // Another upgrade handler may own that path; answer only when there is none.
-        if (app.server.listenerCount('upgrade') === 1) {
-          reject(
-            socket,
-            new ConfabError('http:error:not-found', `No WebSocket endpoint at ${url.pathname}.`),
-          );
-        }
+        // Another upgrade handler may own that path; the last one registered answers when none took it.
+        rejectUnclaimedUpgrade(app.server, onUpgrade, request, socket, url.pathname);
         return;
       }
+      claimUpgrade(request);
       socket.on('error', () => undefined);
       void this.#accept(request, socket, head, url);
     };
@@ -153,52 +143,23 @@ export class AppChannel {
       } else if (!isConfabError(error)) {
         this.#log.error({ err: error }, 'realtime upgrade failed');
       }
-      reject(socket, isConfabError(error) ? error : new ConfabError('system:error:internal-error'));
+      rejectUpgrade(socket, isConfabError(error) ? error : new ConfabError('system:error:internal-error'));
     }
   }
 
   /** The client behind a ticket or a bearer token, with its user; throws a catalogue error otherwise. */
-  async #authenticate(request: IncomingMessage, url: URL): Promise<AppIdentity> {
-    const ticket = url.searchParams.get('ticket');
-    let applicationId: string;
-    let userName: string;
-    let acl: Acl;
-    let rateKey: string;
-    if (ticket !== null) {
-      const grant = await this.#options.tickets.redeem(ticket);
-      if (grant === null) {
-        throw new ConfabError('system:error:invalid-token', TOKEN_REJECTED_DETAIL);
-      }
-      try {
-        acl = parseAcl(grant.acl);
-      } catch (error) {
-        if (error instanceof AclFormatError) {
-          throw new ConfabError('system:error:invalid-token', TOKEN_REJECTED_DETAIL);
-        }
-        throw error;
-      }
-      ({ applicationId, userName } = grant);
-      rateKey = `${applicationId}\n${userName}`;
-    } else {
-      const principal = await this.#options.verifier.verify(request.headers.authorization);
-      if (principal.kind === 'admin') {
-        throw new ConfabError(
-          'system:error:permission',
-          'The realtime channel is for client (user) tokens only.',
-        );
-      }
-      ({ applicationId, userName, acl } = principal);
-      rateKey = principal.tokenId ?? `${applicationId}\n${userName}`;
-    }
-    if (!aclAllows(acl, REALTIME_SESSION_ACL.method, REALTIME_SESSION_ACL.path)) {
-      throw new ConfabError('system:error:permission', 'The token ACL does not allow opening a session.');
-    }
-    const user = await this.#options.repositories.users.getByName(applicationId, userName);
-    if (user === null) {
-      throw new ConfabError('user:error:not-found', `No user is named ${userName}.`);
-    }
-
-    return { caller: { kind: 'client', applicationId, userName }, acl, user, rateKey };
+  #authenticate(request: IncomingMessage, url: URL): Promise<AppIdentity> {
+    return authenticateClient(
+      {
+        verifier: this.#options.verifier,
+        tickets: this.#options.tickets,
+        users: this.#options.repositories.users,
+      },
+      request,
+      url,
+      REALTIME_SESSION_ACL,
+      'The realtime channel',
+    );
   }
 
   #open(ws: WebSocket, identity: AppIdentity, since: ReadonlyMap<string, number> | null): void {
@@ -217,21 +178,6 @@ export class AppChannel {
         this.observer.safeEmit('dead', { sessionId: connection.sessionId, userId: identity.user.id }),
     });
   }
-}
-
-/** Answers a refused upgrade with the error's HTTP status and catalogue body, then ends the socket. */
-function reject(socket: Duplex, error: ConfabError): void {
-  if (socket.destroyed) {
-    return;
-  }
-  const body = JSON.stringify(problemBody(error.code, error.message));
-  socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
-      'Content-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
 }
 
 /** Builds the App channel of a process (one per process: it shares the process's realtime feed). */

@@ -76,6 +76,7 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     dtmfReceived: 0,
     dtmfSent: 0,
     rtcpSent: 0,
+    undecodable: 0,
   };
 
   /** @param options - session, negotiated codec and payload types, timers; checked at once */
@@ -160,7 +161,7 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
       duplicates: jitter?.duplicates ?? 0,
       droppedForeignSource: session.unlatchedDropped,
       unknownPayloadType: this.#stats.unknownPayloadType,
-      malformed: session.malformed + this.#dtmfIn.malformedPackets,
+      malformed: session.malformed + this.#dtmfIn.malformedPackets + this.#stats.undecodable,
       dtmfReceived: this.#stats.dtmfReceived,
       dtmfSent: this.#stats.dtmfSent,
       rtcpSent: this.#stats.rtcpSent,
@@ -179,9 +180,9 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     this.#participant?.leave();
     this.#participant = bus.join(this.#id, {
       sampleRate: this.#codec.clockRate,
-      source: () => this.#pullFrame(),
+      source: () => this.pullFrame(),
       sink: (pcm) => {
-        this.#tick(pcm);
+        this.pushFrame(pcm);
       },
     });
 
@@ -267,26 +268,45 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     this.safeEmit('dtmf', { digit: info.digit, durationMs: info.durationMs });
   };
 
-  /** Bus source: the next frame of the phone's audio, or undefined for silence (gap or underrun). */
-  #pullFrame(): Int16Array | undefined {
+  /**
+   * One clock tick of the phone's audio: the next decoded frame, or undefined for silence (gap or
+   * underrun). Called by the bus (or the media hub) once per tick; the array is reused on the next call.
+   */
+  pullFrame(): Int16Array | undefined {
     const packet = this.#jitter !== undefined ? this.#jitter.pop() : this.#passThrough.shift();
     if (packet === undefined) {
       return undefined;
     }
     const payload = packet.payload;
-    const samples = payload.length / this.#codec.bytesPerSample;
-    if (samples === this.#frameSamples) {
-      return this.#codec.decode(payload, this.#decoded);
+    const samples = this.#codec.payloadSamples?.(payload) ?? payload.length / this.#codec.bytesPerSample;
+    try {
+      if (samples === this.#frameSamples) {
+        return this.#codec.decode(payload, this.#decoded);
+      }
+      // A peer ignoring our ptime: play what fits in one frame and pad the rest with silence.
+      const pcm = this.#codec.decode(payload);
+      this.#decoded.set(pcm.subarray(0, this.#frameSamples));
+      this.#decoded.fill(0, Math.min(pcm.length, this.#frameSamples));
+    } catch (err) {
+      // Only opus can refuse a payload (a corrupt packet): it is counted as malformed and played as silence.
+      this.#stats.undecodable += 1;
+      this.#logger.debug({ err }, 'undecodable RTP payload');
+
+      return undefined;
     }
-    // A peer ignoring our ptime: play what fits in one frame and pad the rest with silence.
-    const pcm = this.#codec.decode(payload);
-    this.#decoded.set(pcm.subarray(0, this.#frameSamples));
-    this.#decoded.fill(0, Math.min(pcm.length, this.#frameSamples));
 
     return this.#decoded;
   }
 
-  /** Bus sink, once per tick: send audio or DTMF, close stale digits, RTCP, inactivity. */
+  /**
+   * One clock tick toward the phone: sends `pcm` (one frame at the codec rate) or a pending DTMF packet,
+   * and runs the per-tick chores (stale digits, RTCP, inactivity). Called by the bus or the media hub.
+   */
+  pushFrame(pcm: Int16Array): void {
+    this.#tick(pcm);
+  }
+
+  /** Once per tick: send audio or DTMF, close stale digits, RTCP, inactivity. */
   #tick(pcm: Int16Array): void {
     if (this.#closed || this.#session.closed) {
       return;

@@ -12,7 +12,10 @@ export interface RtpLegMediaOptions {
   id: string;
   /** The phone side's RTP session; it belongs to the call owner, who closes it. */
   session: RtpSession;
-  /** The negotiated audio codec (`PCMU` or `PCMA`, 8 kHz). */
+  /**
+   * The negotiated audio codec (`PCMU` or `PCMA` at 8 kHz, or an opus instance at 48 kHz of this leg's own:
+   * opus codecs keep state and are never shared).
+   */
   codec: AudioCodec;
   /**
    * Negotiated payload type of the audio codec.
@@ -97,7 +100,7 @@ export interface RtpLegMediaStats {
   droppedForeignSource: number;
   /** Packets with a payload type that was not negotiated. */
   unknownPayloadType: number;
-  /** Datagrams the session could not parse. */
+  /** Datagrams the session could not parse, plus audio payloads the codec could not decode. */
   malformed: number;
   /** DTMF digits received. */
   dtmfReceived: number;

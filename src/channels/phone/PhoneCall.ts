@@ -43,8 +43,7 @@ function finalStatus(end: CallEnd, answered: boolean): LegStatus {
 export class PhoneCall {
   /** The SIP call. */
   readonly sip: SipCall;
-  /** The call's records. */
-  readonly records: CallRecords;
+  #records: CallRecords;
   /** The RTP session carrying the call's audio (null only when the service runs without media). */
   readonly rtp: RtpSession | null;
   /** A child logger bound to the Call-ID and leg id. */
@@ -55,6 +54,15 @@ export class PhoneCall {
   #answered = false;
   #onHold = false;
   #statusRecordedElsewhere = false;
+  // Why confab hung up, when it says (an RTP timeout), recorded as the final status's reason.
+  #hangupReason: string | undefined;
+  // The final status confab ends an unanswered call with, when it says (`timeout` for a ringing timer).
+  #hangupStatus: LegStatus | undefined;
+  /**
+   * @internal Set by the SIP service: runs once the call is answered (its media is then known), to join the
+   * call's audio to the conversation media hub.
+   */
+  onAnswered: ((call: PhoneCall) => void) | undefined;
   readonly #ended: Promise<void>;
 
   /** @internal Built by the SIP service once the records exist. */
@@ -68,7 +76,7 @@ export class PhoneCall {
     rang: number | null,
   ) {
     this.sip = sip;
-    this.records = records;
+    this.#records = records;
     this.rtp = rtp;
     this.#local = local;
     this.#media = null;
@@ -83,7 +91,7 @@ export class PhoneCall {
       this.ringing(status);
     });
     sip.on('dtmf', (digit, durationMs) => {
-      this.#record(this.#service.dtmf(records, digit, durationMs));
+      this.#record(this.#service.dtmf(this.#records, digit, durationMs));
     });
     this.#ended = new Promise((resolve) => {
       const onEnd = (end: CallEnd): void => {
@@ -96,6 +104,31 @@ export class PhoneCall {
         sip.once('ended', onEnd);
       }
     });
+  }
+
+  /** The call's records: its conversation, member and leg (they change when the call moves). */
+  get records(): CallRecords {
+    return this.#records;
+  }
+
+  /**
+   * Moves the call's records to another conversation (the NCCO `conversation` action): the leg and a
+   * member of the same user there, `member:left` in the old conversation and `member:joined` in the new
+   * one; every later event of the call is recorded there. Resolves with the new records (the old ones when
+   * the call has ended already).
+   */
+  async moveTo(conversationId: string): Promise<CallRecords> {
+    if (this.sip.end !== null || conversationId === this.#records.conversation.id) {
+      return this.#records;
+    }
+    const moved = await this.#service.move(this.#records, conversationId);
+    this.#records = moved;
+    if (this.sip.end !== null) {
+      // The call ended while moving: its end went to the old records; the new member leaves too.
+      this.#record(this.#service.left(moved, { code: '0', text: 'ended' }));
+    }
+
+    return moved;
   }
 
   /** The leg. */
@@ -132,15 +165,45 @@ export class PhoneCall {
     this.#record(this.#service.status(this.records, 'answered', { sipCode: 200 }));
     this.#record(this.#service.joined(this.records));
     this.#record(this.#service.sip(this.records, 'sip:answered', { sip_code: 200, codec: media.codec.name }));
+    try {
+      this.onAnswered?.(this);
+    } catch (err) {
+      this.log.error({ err }, 'answered call could not join the conversation audio');
+    }
+  }
+
+  /**
+   * Answers an inbound call that is still ringing: the SDP answer to its offer goes out in the 200 and the
+   * answer is recorded (as {@link answered}). Returns false, doing nothing, when the call is not an inbound
+   * call in state `incoming` any more (the caller hung up, say).
+   */
+  answer(): boolean {
+    if (this.sip.direction !== 'inbound' || this.sip.state !== 'incoming') {
+      return false;
+    }
+    const { answer, media } = answerOffer(this.sip.invite.body, this.#local);
+    this.sip.answer(answer);
+    this.answered(media);
+
+    return true;
+  }
+
+  /** Records an `audio:dtmf` event (method `rfc4733`) for a digit the call's RTP carried. */
+  rtpDtmf(digit: string, durationMs: number): void {
+    this.#record(this.#service.dtmf(this.records, digit, durationMs, 'rfc4733'));
   }
 
   /**
    * Ends the call from confab's side (BYE, CANCEL or a final answer). `statusRecordedByCaller` is set when
    * the caller records the final `leg:status:update` itself (the REST API's leg hangup does), so that it is
-   * not recorded twice; `member:left` and `sip:hangup` are still recorded here.
+   * not recorded twice; `member:left` and `sip:hangup` are still recorded here. `reason` replaces the
+   * final status's `ok` reason (`rtp-timeout` when the hub hangs up a call that stopped sending RTP);
+   * `status` replaces the final status of a call that was not answered (`timeout` for a ringing timer).
    */
-  hangup(options: { statusRecordedByCaller?: boolean } = {}): void {
+  hangup(options: { statusRecordedByCaller?: boolean; reason?: string; status?: LegStatus } = {}): void {
     this.#statusRecordedElsewhere = options.statusRecordedByCaller ?? false;
+    this.#hangupReason = options.reason;
+    this.#hangupStatus = options.status;
     this.sip.hangup();
   }
 
@@ -209,8 +272,17 @@ export class PhoneCall {
   }
 
   #finish(end: CallEnd): void {
-    const status = finalStatus(end, this.#answered);
-    const reason = end.reason === 'local-bye' || end.reason === 'remote-bye' ? 'ok' : end.reason;
+    // A status confab gives when it gives up on an unanswered call (`timeout`) replaces the SIP one.
+    const status =
+      !this.#answered && this.#hangupStatus !== undefined
+        ? this.#hangupStatus
+        : finalStatus(end, this.#answered);
+    const reason =
+      end.by === 'local' && this.#hangupReason !== undefined
+        ? this.#hangupReason
+        : end.reason === 'local-bye' || end.reason === 'remote-bye'
+          ? 'ok'
+          : end.reason;
     if (!this.#statusRecordedElsewhere) {
       this.#record(this.#service.status(this.records, status, { reason, sipCode: end.status ?? undefined }));
     }

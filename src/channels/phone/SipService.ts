@@ -1,9 +1,11 @@
-import { type Leg } from '../../domain/index.js';
+import { type NumberConnectConfig } from '../../config/index.js';
+import { type ChannelEndpoint, type Leg } from '../../domain/index.js';
 import { type Logger, silentLogger } from '../../log/index.js';
 import { PortAllocator, RtpSession } from '../../media/index.js';
 import { CallService, type CallRecords } from '../../services/index.js';
 import {
   SipUserAgent,
+  DEFAULT_CODEC_PREFERENCE,
   SdpError,
   answerOffer,
   createOffer,
@@ -19,6 +21,7 @@ import {
   type Trunk,
 } from '../../sip/index.js';
 import { endpointOfUri, normaliseE164, targetOf } from './addressing.js';
+import { connectWebSocket } from '../media/connectWebSocket.js';
 import { DialError } from './errors.js';
 import { PhoneCall } from './PhoneCall.js';
 import { SipMetrics } from './SipMetrics.js';
@@ -40,13 +43,14 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
       : (config.sip.listen.find((l) => l.transport === transport)?.port ?? null);
   };
   const host = config.sip.listen[0]?.host ?? '0.0.0.0';
+  const codecs = trunkCodecs(config.trunks, options, logger);
   const ua = await SipUserAgent.start({
     host,
     advertisedHost: config.sip.publicHost,
     udpPort: listen('udp'),
     tcpPort: listen('tcp'),
     trunks: config.trunks,
-    codecs: options.codecs,
+    codecs,
     userAgent: config.sip.userAgent,
     timers: options.timers ?? {
       t1: config.sip.timers.t1Ms,
@@ -65,6 +69,8 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
           minPort: config.media.rtpPortMin,
           maxPort: config.media.rtpPortMax,
           bindAddress: host,
+          // Released pairs stay bound for reuse after 2 s: a call then binds and closes no socket.
+          maxPooled: 1024,
         });
   const calls = new Map<string, PhoneCall>();
   const service = new CallService(options.repositories, options.eventPort);
@@ -83,6 +89,7 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
       sockets,
       remote: remote === null || remote.remote.address === '0.0.0.0' ? undefined : remote.remote,
       payloadType: remote?.codec.payloadType ?? 0,
+      clockRate: remote?.codec.clockRate,
       inactivityTimeoutMs: config.media.rtpTimeoutSeconds * 1000,
       logger: callLog,
     });
@@ -98,11 +105,65 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     rang: number | null,
   ): PhoneCall => {
     const call = new PhoneCall(sip, records, rtp, local, service, logger, rang);
+    const hub = options.hub;
+    if (hub !== undefined && rtp !== null) {
+      // Every answered call's audio joins its conversation on the hub; it leaves when the call ends.
+      call.onAnswered = (answered) => {
+        hub.attachPhone(answered);
+      };
+    }
     calls.set(records.leg.id, call);
     metrics.calls.inc({ direction: sip.direction });
     void call.ended.then(() => calls.delete(records.leg.id));
 
     return call;
+  };
+
+  /**
+   * A number's `connect`: answers the call and dials the WebSocket application into its conversation. The
+   * socket closes when the call ends, and the call is hung up when the application goes for good.
+   */
+  const bridgeToWebSocket = (
+    call: PhoneCall,
+    connect: NumberConnectConfig,
+    applicationId: string,
+    from: ChannelEndpoint,
+    callLog: Logger,
+  ): void => {
+    const hub = options.hub;
+    if (hub === undefined || call.rtp === null) {
+      callLog.error('a number connects to a WebSocket but the SIP service runs without a media hub');
+      call.hangup();
+
+      return;
+    }
+    if (!call.answer()) {
+      return;
+    }
+    connectWebSocket(hub, service, {
+      conversationId: call.records.conversation.id,
+      applicationId,
+      uri: connect.uri,
+      contentType: connect.contentType,
+      headers: connect.headers,
+      from,
+      logger: callLog,
+    }).then(
+      (ws) => {
+        void call.ended.then(() => {
+          ws.close();
+        });
+        void ws.ended.then(() => {
+          if (call.sip.end === null) {
+            call.hangup();
+          }
+        });
+      },
+      (err: unknown) => {
+        callLog.error({ err }, 'websocket leg not started; hanging up');
+        call.hangup();
+      },
+    );
   };
 
   const onInvite = async (sip: SipCall, trunk: Trunk): Promise<void> => {
@@ -182,15 +243,25 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     if (sip.state !== 'incoming') {
       return;
     }
+    const connect =
+      target.type === 'phone' ? config.numbers.find((n) => n.number === target.number)?.connect : undefined;
+    if (connect !== undefined) {
+      bridgeToWebSocket(call, connect, applicationId, from, callLog);
+
+      return;
+    }
+    // Call control (an NCCO, the answer URL, a number's connect) may take the call over: it then answers
+    // or ends it itself. Otherwise the call is answered and stays up until the caller hangs up.
+    if (options.onInbound?.(call) === true) {
+      return;
+    }
     if ((options.ringMs ?? 0) > 0) {
       await new Promise((resolve) => setTimeout(resolve, options.ringMs));
       if (sip.state !== 'incoming') {
         return;
       }
     }
-    const { answer, media } = answerOffer(sip.invite.body, local);
-    sip.answer(answer);
-    call.answered(media);
+    call.answer();
   };
 
   ua.on('invite', (sip, trunk) => {
@@ -262,6 +333,7 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
         from,
         to,
         userName: to.type === 'phone' ? to.number : to.uri,
+        ...(request.conversationId === undefined ? {} : { conversationId: request.conversationId }),
       });
     } catch (err) {
       trunk.limiter.release();
@@ -325,6 +397,37 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
       closed = true;
       await ua.close();
       await Promise.all([...calls.values()].map((c) => c.ended));
+      // Pairs released from now on close at once.
+      await ports?.close();
     },
   };
+}
+
+/**
+ * Each trunk's codec preference (the `codecs` option over `trunks[].codecs`), keeping only the codecs the
+ * media hub can carry: opus is dropped when `@discordjs/opus` could not be loaded (startup logged why).
+ */
+function trunkCodecs(
+  trunks: SipServiceOptions['config']['trunks'],
+  options: SipServiceOptions,
+  logger: Logger,
+): Record<string, readonly string[]> {
+  const available = (options.hub?.codecs ?? DEFAULT_CODEC_PREFERENCE).map((c) => c.toLowerCase());
+  const out: Record<string, readonly string[]> = {};
+  for (const trunk of trunks) {
+    const wanted = options.codecs?.[trunk.name] ?? trunk.codecs ?? DEFAULT_CODEC_PREFERENCE;
+    const usable = wanted.filter((c) => available.includes(c.toLowerCase()));
+    if (usable.length < wanted.length) {
+      const dropped = wanted.filter((c) => !usable.includes(c));
+      logger[usable.length === 0 ? 'error' : 'warn'](
+        { trunk: trunk.name, dropped, codecs: usable },
+        usable.length === 0
+          ? 'no codec of this trunk is available: its calls will be refused (488)'
+          : 'codecs not available here are not offered on this trunk',
+      );
+    }
+    out[trunk.name] = usable;
+  }
+
+  return out;
 }

@@ -3,6 +3,7 @@ import { type EventPort, type Leg } from '../../domain/index.js';
 import { type Logger, type MetricsRegistry } from '../../log/index.js';
 import { type Repositories } from '../../services/index.js';
 import { type SipUserAgent, type TimerOptions } from '../../sip/index.js';
+import { type ConversationMediaHub } from '../media/ConversationMediaHub.js';
 import { type PhoneCall } from './PhoneCall.js';
 
 /** What {@link startSipService} needs. */
@@ -15,9 +16,18 @@ export interface SipServiceOptions {
   readonly eventPort: EventPort;
   /** Root logger. */
   readonly logger?: Logger;
+  /**
+   * The process's conversation media hub: every answered call's audio joins its conversation there (and
+   * numbers with `connect` bridge to WebSocket applications through it). Without it calls carry no audio
+   * beyond RTP housekeeping (signalling benchmarks).
+   */
+  readonly hub?: ConversationMediaHub;
   /** Metrics registry. */
   readonly metrics?: MetricsRegistry;
-  /** Codec preference per trunk name (the trunk YAML has no codec field yet). @defaultValue PCMU, PCMA */
+  /**
+   * Codec preference per trunk name, over each trunk's `codecs` (YAML `trunks[].codecs`). Codecs the hub
+   * cannot carry (opus without `@discordjs/opus`) are dropped either way. @defaultValue the trunk's own
+   */
   readonly codecs?: Readonly<Record<string, readonly string[]>>;
   /**
    * The application that answers INVITEs addressed to a SIP URI that is no number; none means 404.
@@ -34,10 +44,17 @@ export interface SipServiceOptions {
    */
   readonly media?: boolean;
   /**
-   * How long an inbound call rings before it is answered (until call control decides this).
+   * How long an inbound call rings before it is answered (when no `onInbound` hook takes it).
    * @defaultValue 0
    */
   readonly ringMs?: number;
+  /**
+   * Call control's say over an inbound call, once its records exist and it rings (180 sent). Return true to
+   * take the call over: the hook then answers it (`call.answer()`) or ends it (`call.hangup()`). Return
+   * false to leave it to the default: answered at once (after `ringMs`) and kept up.
+   * @defaultValue none (every call gets the default)
+   */
+  readonly onInbound?: (call: PhoneCall) => boolean;
 }
 
 /** Where an outbound call goes. */
@@ -54,6 +71,11 @@ export interface DialRequest {
   readonly from?: string;
   /** Trunk name. @defaultValue the first trunk with an outbound section */
   readonly trunk?: string;
+  /**
+   * An existing conversation the call's leg and member are created in, with every event of the call (a
+   * `connect` dials into the caller's). @defaultValue a new conversation of its own
+   */
+  readonly conversationId?: string;
 }
 
 /** The running SIP service. */
