@@ -54,6 +54,14 @@ export interface EventProducerOptions extends PipelineBaseOptions {
    */
   maxBatch?: number;
   /**
+   * The most recording jobs of this producer in flight at once. While that many are unconfirmed, the
+   * conversations that become ready wait and then go out together in one job per application, so that
+   * under load many conversations share a job (fewer queue operations per event), while a quiet producer
+   * still sends every emit at once.
+   * @defaultValue 4
+   */
+  maxJobsInFlight?: number;
+  /**
    * How long `emit` waits for its event to be confirmed before rejecting with an
    * {@link EventNotConfirmedError} (the event may still be recorded later).
    * @defaultValue 60000

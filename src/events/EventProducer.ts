@@ -44,7 +44,9 @@ type ConfirmRow = [number, string, number];
  * Ordering: each conversation is a lane with at most one recording job in flight. Emits that arrive while a
  * job is in flight wait in the lane and go out together in the next job, in emit order, so fire-and-forget
  * emits keep their order and batches grow with load. Jobs of different conversations (and applications)
- * are in flight at once and recorded by any worker.
+ * are in flight at once and recorded by any worker, up to `maxJobsInFlight` jobs: beyond that, the
+ * conversations that become ready wait for a confirmation and then share one job per application, so the
+ * queue work per event falls as the load rises.
  *
  * Confirmation: the recording script publishes the ids of a job on this producer's channel. The
  * subscription is made before the first job is added, so a confirmation cannot arrive unheard; and jobs
@@ -58,6 +60,7 @@ export class EventProducer implements EventPort {
   readonly #log: Logger;
   readonly #metrics: EventMetrics;
   readonly #maxBatch: number;
+  readonly #maxJobsInFlight: number;
   readonly #confirmTimeoutMs: number;
   readonly #confirmPollMs: number;
   readonly #client: RedisClient;
@@ -79,6 +82,7 @@ export class EventProducer implements EventPort {
     this.#log = (options.logger ?? silentLogger()).child({ component: 'event-producer', producer: this.#id });
     this.#metrics = new EventMetrics(options.metrics);
     this.#maxBatch = positive('maxBatch', options.maxBatch ?? 500);
+    this.#maxJobsInFlight = positive('maxJobsInFlight', options.maxJobsInFlight ?? 4);
     this.#confirmTimeoutMs = positive('confirmTimeoutMs', options.confirmTimeoutMs ?? 60_000);
     this.#confirmPollMs = positive('confirmPollMs', options.confirmPollMs ?? 1000);
     this.#client = createRedis({ url: options.redisUrl, role: 'producer', name: 'confab-producer' });
@@ -182,7 +186,8 @@ export class EventProducer implements EventPort {
   }
 
   #scheduleFlush(): void {
-    if (!this.#flushScheduled) {
+    // At the cap, the next confirmation (or the confirmation timeout) releases a job and schedules the flush.
+    if (!this.#flushScheduled && this.#inFlight.size < this.#maxJobsInFlight) {
       this.#flushScheduled = true;
       // Emits made in the same turn of the event loop travel in one job.
       setImmediate(() => this.#flush());
