@@ -1,12 +1,21 @@
 import { conversationApi, createHttpServer, realtimeTicketsApi, type ReadinessCheck } from './api/index.js';
 import { RateLimiter, TokenVerifier } from './auth/index.js';
-import { createAppChannel, startSipService } from './channels/index.js';
+import {
+  AppRinging,
+  ConversationMediaHub,
+  MediaControl,
+  createAppAudioChannel,
+  createAppChannel,
+  recordingsRoute,
+  startSipService,
+} from './channels/index.js';
 import type { ConfabConfig } from './config/index.js';
 import type { Application } from './domain/index.js';
-import { createEventProducer, createRealtimeFeed, startEventWorker } from './events/index.js';
-import { createServices } from './services/index.js';
+import { createEventProducer, createRealtimeFeed, signWebhook, startEventWorker } from './events/index.js';
+import { CallService, createServices } from './services/index.js';
 import type { Logger, MetricsRegistry } from './log/index.js';
 import { createMetricsRegistry } from './log/index.js';
+import { loadOpus } from './media/index.js';
 import {
   createRepositories,
   KeyScheme,
@@ -20,6 +29,18 @@ import {
   type RedisClient,
 } from './store/index.js';
 import { findBusyPorts, type PlannedPort } from './preflight.js';
+import {
+  CallsService,
+  callsWebhooks,
+  createConnectHandler,
+  createVoice,
+  EspeakEngine,
+  loadAudio,
+  NccoValidationError,
+  webSocketConnector,
+  type ConnectHandler,
+  type Voice,
+} from './voice/index.js';
 
 /** Roles a process can run. `start` runs them all; `worker` runs the event worker alone. */
 export interface RoleSelection {
@@ -142,9 +163,89 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
       });
       await verifier.ready();
       const repositories = createRepositories(redis, keys);
-      const sip = await startSipService({ config, repositories, eventPort: producer, logger, metrics });
+      // One media hub for the process: every conversation's audio, on the one shared media clock. Closed
+      // after the SIP service (parts close in reverse), once every call has left it.
+      const hub = new ConversationMediaHub({
+        logger,
+        jitter: { minDelayMs: config.media.jitterMinMs, maxDelayMs: config.media.jitterMaxMs },
+        rtpTimeoutMs: config.media.rtpTimeoutSeconds * 1000,
+        // Opus is native code that may not have built: loaded only when a trunk lists it, and when it
+        // cannot be loaded one line says why and no trunk offers it.
+        opus: config.trunks.some((t) => t.codecs?.includes('opus') === true) ? await loadOpus(logger) : null,
+      });
+      parts.push({ name: 'media-hub', close: () => hub.close() });
+      // Mute, earmuff and recording of the hub's legs; it applies the audio:* control events recorded by
+      // any process (clients and admins post them), so it follows the feed of every application.
+      const mediaControl = new MediaControl({
+        hub,
+        repositories,
+        eventPort: producer,
+        recordingsDir: config.media.recordingsDir,
+        publicUrl: config.http.publicUrl,
+        logger,
+      });
+      parts.push({ name: 'media-control', close: () => mediaControl.close() });
+      // Call control: numbers with a static NCCO and applications with an answer URL drive their calls.
+      let voice: Voice;
+      // The `connect` action dials through the Calls API, which needs the controller: bound once both exist.
+      let connect: ConnectHandler | null = null;
+      try {
+        voice = await createVoice({
+          config,
+          hub,
+          repositories,
+          sign: signWebhook,
+          logger,
+          connect: (call, action, signal) =>
+            connect === null ? Promise.resolve({ next: null }) : connect(call, action, signal),
+        });
+      } catch (error) {
+        if (error instanceof NccoValidationError) {
+          throw new StartupError(
+            `cannot start: ${error.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+          );
+        }
+        throw error;
+      }
+      parts.push({ name: 'voice', close: () => voice.close() });
+      const sip = await startSipService({
+        config,
+        repositories,
+        eventPort: producer,
+        logger,
+        metrics,
+        hub,
+        onInbound: voice.onInbound,
+      });
       parts.push({ name: 'sip', close: () => sip.close() });
       logger.info({ ports: sip.ports }, 'SIP listening');
+      // The Calls API: outbound calls through the trunks, call records, live call control, and `connect`.
+      const webhooks = callsWebhooks(config.applications, { sign: signWebhook });
+      const legRecords = new CallService(repositories, producer);
+      // App users rung by the Calls API, answered by their conversation audio socket.
+      const ringing = new AppRinging();
+      const calls = new CallsService({
+        legRecords,
+        ringing,
+        repositories,
+        dialer: sip,
+        controller: voice.controller,
+        hub,
+        fetchAnswer: webhooks.fetchAnswer,
+        events: voice.events,
+        media: mediaControl,
+        speech: await EspeakEngine.find(),
+        loadAudio,
+        logger,
+      });
+      // Closed before the SIP service, so that its outbound calls end with a BYE.
+      parts.push({ name: 'calls', close: () => calls.close() });
+      connect = createConnectHandler({
+        calls,
+        loadAudio,
+        syncEvent: webhooks.syncEvent,
+        websocket: webSocketConnector(hub, legRecords),
+      });
       const services = createServices({
         repositories,
         eventPort: producer,
@@ -158,6 +259,20 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
       const feed = createRealtimeFeed({ redisUrl, keys, logger });
       // Closed after the HTTP server (parts close in reverse), so that sockets are told before the feed goes.
       parts.push({ name: 'realtime-feed', close: () => feed.close() });
+      await mediaControl.follow(
+        feed,
+        applications.map((application) => application.id),
+      );
+      // In-app voice: a client's audio socket is an App-channel leg on the hub.
+      const appAudio = createAppAudioChannel({
+        hub,
+        verifier,
+        tickets,
+        repositories,
+        eventPort: producer,
+        logger,
+        ringing,
+      });
       const appChannel = createAppChannel({
         verifier,
         services,
@@ -173,9 +288,11 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
         metrics,
         readiness,
         plugins: [
-          conversationApi({ http: config.http, services, verifier, rateLimiter }),
+          conversationApi({ http: config.http, services, verifier, rateLimiter, calls }),
           realtimeTicketsApi({ verifier, tickets, publicUrl: config.http.publicUrl, rateLimiter }),
           appChannel.plugin,
+          appAudio.plugin,
+          recordingsRoute({ control: mediaControl, verifier }),
         ],
       });
       httpAddress = await app.listen({ host: config.http.host, port: config.http.port });

@@ -4,8 +4,10 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { RateLimiter, type TokenVerifier } from '../auth/index.js';
 import type { HttpConfig } from '../config/index.js';
 import type { Services } from '../services/index.js';
+import type { CallsService } from '../voice/index.js';
 import type { ApiContext } from './v1/ApiContext.js';
 import { authHook } from './v1/authHook.js';
+import { callsPlugin } from './v1/calls.js';
 import { conversationsPlugin } from './v1/conversations.js';
 import { eventsPlugin } from './v1/events.js';
 import { legsPlugin } from './v1/legs.js';
@@ -27,6 +29,11 @@ export interface ConversationApiOptions {
    * @defaultValue one built from `http.rateLimit`
    */
   readonly rateLimiter?: RateLimiter;
+  /**
+   * The Voice API's Calls resource (`/v1/calls`, conversation talk and stream); none leaves those routes out.
+   * @defaultValue null
+   */
+  readonly calls?: CallsService | null;
 }
 
 /**
@@ -75,6 +82,9 @@ export function conversationApi(options: ConversationApiOptions): (app: FastifyI
       v1.addHook('onRequest', authHook({ verifier: options.verifier, rateLimiter }));
       for (const plugin of [usersPlugin, conversationsPlugin, membersPlugin, eventsPlugin, legsPlugin]) {
         await v1.register(plugin(context));
+      }
+      if (options.calls !== undefined && options.calls !== null) {
+        await v1.register(callsPlugin(context, options.calls));
       }
     });
     routes.registerGuards(app);

@@ -18,4 +18,12 @@ export { ConversationService, type ConversationListFilter } from './Conversation
 export { MemberService, type CreateMember, type UpdateMember } from './MemberService.js';
 export { EventService, type CreateEvent } from './EventService.js';
 export { LegService } from './LegService.js';
-export { CallService, type StartCall, type CallRecords, type StatusDetail } from './CallService.js';
+export {
+  CallService,
+  type StartCall,
+  type StartAppCall,
+  type CallRecords,
+  type LegRecords,
+  type StartWebSocketLeg,
+  type StatusDetail,
+} from './CallService.js';

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { startConfab, StartupError, type RunningConfab } from '../../src/main.js';
+import { runSipp } from '../sip/sippRun.js';
+import { mintToken } from '../../src/auth/index.js';
+import { minimalYaml, scratch, type Scratch } from '../support/config.js';
+import { freePort } from '../support/net.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
+import { startTestApp, type TestApp } from './support/httpApp.js';
+import { uacScenario } from './support/scenario.js';
+
+const running: RunningConfab[] = [];
+let app: TestApp | undefined;
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop('test over')));
+  await app?.close();
+  app = undefined;
+});
+
+/** The minimal test YAML with a voice event URL and the given `ncco` lines under the test number. */
+async function yamlWith(
+  eventUrl: string,
+  nccoLines: string[],
+  sipPort: number,
+  httpPort?: number,
+): Promise<{ file: string; s: Scratch; appId: string; recordings: string }> {
+  const s = scratch();
+  const appId = randomUUID();
+  const recordings = mkdtempSync(join(tmpdir(), 'confab-rec-'));
+  const base = minimalYaml(s, {
+    redisUrl: TEST_REDIS_URL,
+    httpPort: httpPort ?? (await freePort()),
+    sipPort,
+    appId,
+  })
+    .replace(
+      '    signature_secret: s3cret\n',
+      `    signature_secret: s3cret\n    voice: { event_url: "${eventUrl}" }\n`,
+    )
+    .replace(
+      '  - { number: "14155550100", application: app }\n',
+      ['  - number: "14155550100"', '    application: app', '    ncco:', ...nccoLines, ''].join('\n'),
+    );
+
+  const file = s.write(
+    'c.yaml',
+    `${base}media: { recordings_dir: "${recordings}" }\ntrunks:\n  - { name: local, inbound: { allow: [ 127.0.0.1/32 ] } }\n`,
+  );
+
+  return { file, s, appId, recordings };
+}
+
+describe('confab start with numbers[].ncco', () => {
+  it('routes a number to its YAML NCCO: the call is answered, the NCCO runs, confab hangs up', async () => {
+    app = await startTestApp();
+    const sipPort = await freePort();
+    const { file } = await yamlWith(
+      `${app.url}/event`,
+      [
+        '      - { action: wait, timeout: 0.5 }',
+        '      - { action: notify, payload: { from: yaml }, eventUrl: ["URL/notify"] }',
+      ].map((l) => l.replace('URL', app?.url ?? '')),
+      sipPort,
+    );
+    const { config } = loadConfig({ file, env: {} });
+    running.push(
+      await startConfab({
+        config,
+        logger: silentLogger(),
+        roles: { http: true, worker: false },
+        strict: false,
+        searchPath: process.env.PATH ?? '',
+      }),
+    );
+    const result = await runSipp([
+      '-sf',
+      uacScenario({ end: 'bye' }),
+      '-s',
+      '14155550100',
+      '-m',
+      '1',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      `127.0.0.1:${sipPort}`,
+    ]);
+
+    expect(result.code, result.explain).toBe(0);
+    expect(app.at('/notify')[0]?.body).toEqual({ from: 'yaml' });
+    await app.waitFor((r) => r.some((e) => e.body?.status === 'completed'));
+    expect(app.at('/event').map((e) => e.body?.status)).toEqual([
+      'started',
+      'ringing',
+      'answered',
+      'completed',
+    ]);
+  });
+
+  it('records with the NCCO and serves the recording at its recording_url to admin tokens only', async () => {
+    app = await startTestApp();
+    const sipPort = await freePort();
+    const httpPort = await freePort();
+    const { file, s, appId } = await yamlWith(
+      `${app.url}/event`,
+      [`      - { action: record, timeOut: 3, eventUrl: ["${app.url}/rec"] }`],
+      sipPort,
+      httpPort,
+    );
+    const { config } = loadConfig({ file, env: {} });
+    running.push(
+      await startConfab({
+        config,
+        logger: silentLogger(),
+        roles: { http: true, worker: false },
+        strict: false,
+        searchPath: process.env.PATH ?? '',
+      }),
+    );
+    const result = await runSipp([
+      '-sf',
+      uacScenario({ end: 'bye' }),
+      '-s',
+      '14155550100',
+      '-m',
+      '1',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      `127.0.0.1:${sipPort}`,
+    ]);
+
+    expect(result.code, result.explain).toBe(0);
+    await app.waitFor((r) => r.some((e) => e.path === '/rec'));
+    const rec = app.at('/rec')[0]?.body ?? {};
+    const url = String(rec.recording_url);
+    expect(url).toBe(`http://127.0.0.1:${httpPort}/v1/recordings/${String(rec.recording_uuid)}`);
+    const token = await mintToken({ applicationId: appId, privateKeyPem: s.privateKeyPem });
+    const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('audio/wav');
+    expect((await ok.arrayBuffer()).byteLength).toBe(rec.size);
+    const anonymous = await fetch(url);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('refuses to start when a number carries an NCCO that cannot run, with the path of the bad field', async () => {
+    app = await startTestApp();
+    const { file } = await yamlWith(
+      `${app.url}/event`,
+      ['      - { action: input, type: [dtmf], dtmf: { maxDigits: 30 } }'],
+      await freePort(),
+    );
+    const { config } = loadConfig({ file, env: {} });
+    const starting = startConfab({
+      config,
+      logger: silentLogger(),
+      roles: { http: true, worker: false },
+      strict: false,
+      searchPath: process.env.PATH ?? '',
+    });
+
+    await expect(starting).rejects.toThrow(StartupError);
+    await expect(starting).rejects.toThrow(
+      'numbers[0].ncco[0].dtmf.maxDigits: must be between 1 and 20 (got 30)',
+    );
+  });
+});
