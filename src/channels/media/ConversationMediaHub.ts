@@ -356,6 +356,7 @@ export class ConversationMediaHub {
     const participant = bus.join(PLAYBACK_PARTICIPANT, {
       sampleRate: this.#sampleRate,
       source: () => playback.pull(),
+      quiet: () => !playback.active,
     });
     const audio = { bus, playback, participant };
     this.#conversations.set(conversationId, audio);

@@ -134,4 +134,8 @@ export interface LegEndpoint {
   pullFrame(): Int16Array | undefined;
   /** Hands the endpoint the 20 ms frame it should hear (reused by the caller after return). */
   pushFrame(pcm: Int16Array): void;
+  /** Whether the endpoint has nothing to say this tick and can skip hearing silence (see `idleTick`). */
+  quiet?(): boolean;
+  /** A tick where the whole conversation is silent: the endpoint keeps its own timeline without audio work. */
+  idleTick?(): void;
 }

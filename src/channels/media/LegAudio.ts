@@ -173,6 +173,8 @@ export class LegAudioImpl extends EnhancedEventEmitter<LegAudioEvents> implement
       sampleRate: this.sampleRate,
       source: this.#source,
       sink: this.#sink,
+      quiet: this.#quiet,
+      idle: this.#idle,
     });
     this.#participant.muted = this.#muted;
     this.#participant.earmuffed = this.#earmuffed;
@@ -206,6 +208,18 @@ export class LegAudioImpl extends EnhancedEventEmitter<LegAudioEvents> implement
     participant.leave();
     this.onLeave?.(this, this.#conversationId);
   }
+
+  /** Bus quiet hook: nothing of the leg's own playing, no tap, and an endpoint with nothing to say. */
+  readonly #quiet = (): boolean =>
+    !this.#playback.active &&
+    this.#taps.length === 0 &&
+    this.#endpoint.idleTick !== undefined &&
+    this.#endpoint.quiet?.() === true;
+
+  /** Bus idle hook: the whole conversation is silent this tick. */
+  readonly #idle = (): void => {
+    this.#endpoint.idleTick?.();
+  };
 
   /** Bus source: the leg's own audio this tick. */
   readonly #source = (): Int16Array | undefined => {

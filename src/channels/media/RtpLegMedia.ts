@@ -22,6 +22,20 @@ import {
 /** Frame length on the bus and in RTP (ptime). */
 const FRAME_MS = 20;
 
+/** While silence is suppressed, one packet goes out every this many ticks (one second). */
+const SILENCE_KEEPALIVE_TICKS = 50;
+
+/** Whether a frame is digital silence. */
+function isSilent(pcm: Int16Array): boolean {
+  for (const sample of pcm) {
+    if (sample !== 0) {
+      return false;
+    }
+  }
+
+  return true;
+}
+
 /** Packets the pass-through queue holds when the jitter buffer is disabled; older ones are dropped. */
 const PASS_THROUGH_DEPTH = 3;
 
@@ -61,12 +75,15 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
   // Reused every tick: the decoded frame handed to the bus and the encoded payload given to the session.
   readonly #decoded: Int16Array;
   readonly #encoded: Buffer;
+  readonly #silence: Int16Array;
   #remoteSsrc: number | undefined;
   #participant: BusParticipant | undefined;
   #lastPacketMs: number;
   #everReceived = false;
   #inactiveReported = false;
   #ticks = 0;
+  #silentTicks = 0;
+  readonly #silenceAfterTicks: number;
   #closed = false;
   readonly #stats = {
     packetsIn: 0,
@@ -77,6 +94,7 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     dtmfSent: 0,
     rtcpSent: 0,
     undecodable: 0,
+    suppressed: 0,
   };
 
   /** @param options - session, negotiated codec and payload types, timers; checked at once */
@@ -114,8 +132,10 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     });
     this.#frameSamples = samplesPerFrame(clockRate, FRAME_MS);
     this.#decoded = new Int16Array(this.#frameSamples);
+    this.#silence = new Int16Array(this.#frameSamples);
     this.#encoded = Buffer.alloc(this.#frameSamples * options.codec.bytesPerSample);
     this.#inactivityMs = options.inactivityTimeoutMs ?? 30_000;
+    this.#silenceAfterTicks = Math.round((options.silenceSuppressionAfterMs ?? 500) / FRAME_MS);
     this.#rtcpEveryTicks = Math.round((options.rtcpIntervalMs ?? 5000) / FRAME_MS);
     this.#lastPacketMs = performance.now();
     this.#dtmfIn.on('digit', this.#onDigit);
@@ -165,6 +185,7 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
       dtmfReceived: this.#stats.dtmfReceived,
       dtmfSent: this.#stats.dtmfSent,
       rtcpSent: this.#stats.rtcpSent,
+      suppressed: this.#stats.suppressed,
       jitter,
     };
   }
@@ -183,6 +204,10 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
       source: () => this.pullFrame(),
       sink: (pcm) => {
         this.pushFrame(pcm);
+      },
+      quiet: () => this.quiet(),
+      idle: () => {
+        this.idleTick();
       },
     });
 
@@ -306,6 +331,19 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     this.#tick(pcm);
   }
 
+  /** Whether the leg has nothing to say this tick: no audio waits to be played, no digit is going out. */
+  quiet(): boolean {
+    return !this.#dtmfOut.busy && this.#passThrough.length === 0 && (this.#jitter?.size ?? 0) === 0;
+  }
+
+  /**
+   * A tick where the whole conversation is silent (see `BusJoinOptions.quiet`): the leg keeps its timeline,
+   * RTCP and inactivity check going on a frame of silence and skips decoding, resampling and mixing.
+   */
+  idleTick(): void {
+    this.#tick(this.#silence);
+  }
+
   /** Once per tick: send audio or DTMF, close stale digits, RTCP, inactivity. */
   #tick(pcm: Int16Array): void {
     if (this.#closed || this.#session.closed) {
@@ -345,9 +383,30 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
         return;
       }
     }
+    // Silence suppression: after a run of digital silence (a lone caller with nothing playing, say), one
+    // packet a second keeps NAT bindings and the peer's RTP timeout alive, and the first packet after the
+    // run carries the marker bit (RFC 3551 section 4.1). A telephony gateway holding thousands of idle
+    // calls would otherwise spend most of its CPU sending silence.
+    let marker = false;
+    if (this.#silenceAfterTicks > 0 && isSilent(pcm)) {
+      this.#silentTicks += 1;
+      if (
+        this.#silentTicks > this.#silenceAfterTicks &&
+        (this.#silentTicks - this.#silenceAfterTicks) % SILENCE_KEEPALIVE_TICKS !== 0
+      ) {
+        this.#session.skipTimestamp(this.#frameSamples);
+        this.#stats.suppressed += 1;
+
+        return;
+      }
+    } else {
+      marker = this.#silentTicks > this.#silenceAfterTicks;
+      this.#silentTicks = 0;
+    }
     this.#session.sendPayload(this.#codec.encode(pcm, this.#encoded), {
       payloadType: this.#payloadType,
       duration: this.#frameSamples,
+      marker,
     });
     this.#stats.packetsOut += 1;
   }

@@ -37,6 +37,12 @@ export interface RtpLegMediaOptions {
    */
   inactivityTimeoutMs?: number;
   /**
+   * After this long of digital silence to send, only one packet a second goes out until sound returns
+   * (its first packet carries the marker bit); 0 always sends every frame.
+   * @defaultValue 500
+   */
+  silenceSuppressionAfterMs?: number;
+  /**
    * Interval between our RTCP reports (sender reports once we have sent media), counted in clock ticks;
    * 0 disables them.
    * @defaultValue 5000
@@ -108,6 +114,8 @@ export interface RtpLegMediaStats {
   dtmfSent: number;
   /** RTCP reports sent. */
   rtcpSent: number;
+  /** Frames of silence not sent (silence suppression). */
+  suppressed: number;
   /** Jitter buffer state (undefined when it is disabled). */
   jitter: JitterBufferStats | undefined;
 }

@@ -18,6 +18,8 @@ export class BusParticipant {
   readonly #mixer: MixerParticipant;
   readonly #source: BusSource | undefined;
   readonly #sink: BusSink | undefined;
+  readonly #quiet: (() => boolean) | undefined;
+  readonly #idle: (() => void) | undefined;
   readonly #frameSamples: number;
   readonly #busFrameSamples: number;
   readonly #up: Resampler | undefined;
@@ -47,8 +49,12 @@ export class BusParticipant {
     mixer: MixerParticipant;
     source: BusSource | undefined;
     sink: BusSink | undefined;
+    quiet?: (() => boolean) | undefined;
+    idle?: (() => void) | undefined;
     onLeave: (participant: BusParticipant) => void;
   }) {
+    this.#quiet = init.quiet;
+    this.#idle = init.idle;
     this.id = init.id;
     this.sampleRate = init.sampleRate;
     this.#mixer = init.mixer;
@@ -66,6 +72,16 @@ export class BusParticipant {
     this.#busFrame = new Int16Array(this.#busFrameSamples);
     this.#ownFrame = new Int16Array(this.#frameSamples);
     this.#silence = new Int16Array(this.#frameSamples);
+  }
+
+  /** @internal Whether the participant has nothing to say this tick and may skip hearing silence. */
+  isQuiet(): boolean {
+    return this.#quiet !== undefined && this.#quiet();
+  }
+
+  /** @internal A tick on which the whole bus is quiet. */
+  idleTick(): void {
+    this.#idle?.();
   }
 
   /** Samples in one frame at the participant's own rate. */

@@ -107,6 +107,8 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
       mixer: this.#mixer.addParticipant(id),
       source: options.source,
       sink: options.sink,
+      quiet: options.quiet,
+      idle: options.idle,
       onLeave: (p) => {
         this.#participants.delete(p.id);
         this.#list = this.#list.filter((other) => other !== p);
@@ -154,6 +156,17 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     // A snapshot (the list is replaced, not mutated, on leave), so a participant leaving from inside its own
     // sink does not disturb the loop. No closures or copies per tick: this runs for every call every 20 ms.
     const participants = this.#list;
+    if (this.#taps.length === 0 && this.#allQuiet(participants)) {
+      for (const participant of participants) {
+        try {
+          participant.idleTick();
+        } catch (error) {
+          this.#report(participant, error);
+        }
+      }
+
+      return;
+    }
     for (const participant of participants) {
       try {
         participant.collect();
@@ -174,6 +187,23 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
         }
       }
     }
+  }
+
+  /** Whether every participant would only say silence this tick (so everybody would hear silence). */
+  #allQuiet(participants: readonly BusParticipant[]): boolean {
+    for (const participant of participants) {
+      try {
+        if (!participant.isQuiet()) {
+          return false;
+        }
+      } catch (error) {
+        this.#report(participant, error);
+
+        return false;
+      }
+    }
+
+    return true;
   }
 
   /** Hands the tick's contributions to every tap. */

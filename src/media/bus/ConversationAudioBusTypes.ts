@@ -44,6 +44,16 @@ export interface BusJoinOptions {
   source?: BusSource;
   /** Receives what this participant hears, once per tick; omit for a talk-only participant. */
   sink?: BusSink;
+  /**
+   * Whether this participant would contribute only silence this tick (nothing buffered, nothing playing)
+   * and can keep its own timeline without hearing it. When every participant of the bus is quiet and no
+   * tap listens, the tick skips the sources, the mix and the sinks and calls each participant's `idle`
+   * instead: thousands of idle calls (a caller alone, waiting) then cost almost nothing per tick. Without
+   * it, the participant is never quiet.
+   */
+  quiet?: () => boolean;
+  /** Called instead of the source and the sink on a quiet tick (see `quiet`). */
+  idle?: () => void;
 }
 
 /** Events of `ConversationAudioBus`. */

@@ -261,6 +261,14 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
     this.sendPacket(packet);
   }
 
+  /**
+   * Advances the running timestamp by `duration` without sending: a frame not sent during silence
+   * suppression still takes its place in the media timeline (RFC 3550 section 5.1).
+   */
+  skipTimestamp(duration: number): void {
+    this.#timestamp = (this.#timestamp + duration) >>> 0;
+  }
+
   /** The timestamp the next {@link sendPayload} will use. */
   get nextTimestamp(): number {
     return this.#timestamp;

@@ -98,6 +98,28 @@ describe('RtpLegMedia', () => {
     expect(rig.leg.stats.packetsOut).toBe(50);
   });
 
+  it('suppresses a long silence to one packet a second and marks the first packet after it', async () => {
+    rig = await phoneRig();
+    // 500 ms of silence are sent in full, then one packet every 50 ticks.
+    rig.clock.advance(25 + 100);
+    await waitFor(() => rig!.peer.received.length >= 27, 'silence and two keep-alives');
+    await sleep(50);
+    expect(rig.peer.received).toHaveLength(27);
+    expect(rig.leg.stats.suppressed).toBe(98);
+    const talker = rig.bus.join('talker', { sampleRate: 16000, source: toneSource(440, 16000) });
+    rig.clock.advance(3);
+    await waitFor(() => rig!.peer.received.length >= 30, 'the tone');
+    const [lastSilent, firstLoud, nextLoud] = rig.peer.received.slice(26, 29);
+    expect(firstLoud!.marker).toBe(true);
+    expect(nextLoud!.marker).toBe(false);
+    expect((firstLoud!.sequenceNumber - lastSilent!.sequenceNumber) & 0xffff).toBe(1);
+    // The timeline kept running through the suppressed frames: the first sound goes out on tick 126 or 127
+    // (the talker is heard from the tick after it joined), with the timestamp of that tick.
+    const elapsed = ((firstLoud!.timestamp - rig.peer.received[0]!.timestamp) >>> 0) / 160;
+    expect([125, 126]).toContain(elapsed);
+    talker.leave();
+  });
+
   it('reports an RFC 4733 digit once despite redundant end packets', async () => {
     rig = await phoneRig();
     const digits: { digit: string; durationMs: number }[] = [];

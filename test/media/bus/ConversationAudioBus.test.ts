@@ -32,6 +32,61 @@ describe('ConversationAudioBus', () => {
     expect(bus.tickCount).toBe(3);
   });
 
+  it('skips sources, mix and sinks on ticks where every participant is quiet and no tap listens', () => {
+    const { clock, bus } = manualBus();
+    const a = recorder();
+    let pulls = 0;
+    let idleTicks = 0;
+    let aQuiet = true;
+    bus.join('a', {
+      sampleRate: 16000,
+      source: () => {
+        pulls += 1;
+        return constant(1000, 320)();
+      },
+      sink: a.sink,
+      quiet: () => aQuiet,
+      idle: () => {
+        idleTicks += 1;
+      },
+    });
+    let bQuiet = true;
+    const b = recorder();
+    bus.join('b', { sampleRate: 16000, sink: b.sink, quiet: () => bQuiet });
+    clock.advance(3);
+    expect({ pulls, idleTicks, a: a.frames.length, b: b.frames.length }).toEqual({
+      pulls: 0,
+      idleTicks: 3,
+      a: 0,
+      b: 0,
+    });
+    // One participant with something to say: the tick runs in full for everybody, idle for nobody.
+    aQuiet = false;
+    clock.advance(1);
+    expect({ pulls, idleTicks, a: a.frames.length, b: b.frames.length }).toEqual({
+      pulls: 1,
+      idleTicks: 3,
+      a: 1,
+      b: 1,
+    });
+    expect(b.frames[0]!.every((v) => v === 1000)).toBe(true);
+    aQuiet = true;
+    bQuiet = false;
+    clock.advance(1);
+    expect({ pulls, idleTicks }).toEqual({ pulls: 2, idleTicks: 3 });
+    bQuiet = true;
+    // A tap (a recording) needs every tick in full.
+    const tapped: number[] = [];
+    const tap = bus.tap((frames) => tapped.push(frames.length));
+    clock.advance(1);
+    tap.remove();
+    expect({ pulls, idleTicks, tapped }).toEqual({ pulls: 3, idleTicks: 3, tapped: [1] });
+    // A participant without a quiet hook is never quiet.
+    bus.join('c', { sampleRate: 16000, source: constant(-300, 320) });
+    clock.advance(2);
+    expect({ pulls, idleTicks }).toEqual({ pulls: 5, idleTicks: 3 });
+  });
+
   it('sums everybody else for a third participant, with soft limiting instead of wrap-around', () => {
     const { clock, bus } = manualBus();
     const c = recorder();
