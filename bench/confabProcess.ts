@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRedis } from '../src/store/index.js';
 
 /** A running confab process and what benchmarks read of it. */
 export interface ConfabProcess {
@@ -50,10 +51,12 @@ export async function startConfabProcess(
   writeFileSync(join(dir, 'app.key.pem'), privateKey);
   const [httpPort, sipPort] = [await freePort(), await freePort()];
   const number = '14155550199';
+  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const yaml = [
     'log: { level: warn, pretty: false }',
     `http: { host: 127.0.0.1, port: ${httpPort}, public_url: "http://127.0.0.1:${httpPort}" }`,
-    `redis: { url: "${options.redisUrl ?? 'redis://127.0.0.1:6379'}", prefix: "bench-${randomUUID().slice(0, 8)}" }`,
+    `redis: { url: "${redisUrl}", prefix: "${prefix}" }`,
     `sip: { listen: [ { transport: udp, host: 127.0.0.1, port: ${sipPort} } ] }`,
     'media: { rtp_port_min: 30000, rtp_port_max: 59999 }',
     'applications:',
@@ -122,6 +125,17 @@ export async function startConfabProcess(
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
+      // A bench leaves nothing behind in the shared Redis: every key of its prefix goes.
+      const redis = createRedis({ url: redisUrl, name: 'confab-bench-cleanup' });
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (batch.length > 0) {
+          await redis.unlink(...batch);
+        }
+      } while (cursor !== '0');
+      redis.disconnect();
     },
   };
 }
