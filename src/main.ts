@@ -244,7 +244,7 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
         calls,
         loadAudio,
         syncEvent: webhooks.syncEvent,
-        websocket: webSocketConnector(hub, legRecords),
+        websocket: webSocketConnector(calls),
       });
       const services = createServices({
         repositories,

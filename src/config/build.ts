@@ -110,6 +110,7 @@ interface RawConnect {
   uri: string;
   content_type: string;
   headers: Record<string, unknown>;
+  reconnect: { attempts: number; initial_delay_ms: number; max_delay_ms: number };
 }
 
 /** A validated `numbers[].connect` block in its typed form. */
@@ -123,5 +124,10 @@ function toConnect(raw: RawConnect): NumberConnectConfig {
     contentType: raw.content_type,
     sampleRate: rate,
     headers: raw.headers,
+    reconnect: {
+      attempts: raw.reconnect.attempts,
+      initialDelayMs: raw.reconnect.initial_delay_ms,
+      maxDelayMs: raw.reconnect.max_delay_ms,
+    },
   };
 }

@@ -197,6 +197,16 @@ export const CONFIG_SCHEMA = strict(
                 default: 'audio/l16;rate=16000',
               },
               headers: { type: 'object', default: {} },
+              // How the socket is redialled after it drops (the leg's retry policy).
+              reconnect: strict(
+                {
+                  attempts: { type: 'integer', minimum: 0, maximum: 100, default: 3 },
+                  initial_delay_ms: { type: 'integer', minimum: 0, maximum: 600_000, default: 500 },
+                  max_delay_ms: { type: 'integer', minimum: 0, maximum: 600_000, default: 5000 },
+                },
+                [],
+                { default: {} },
+              ),
             },
             ['type', 'uri'],
           ),

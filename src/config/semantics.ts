@@ -148,6 +148,18 @@ export function checkSemantics(tree: Record<string, unknown>, cwd: string): Sema
         message: 'a number either connects to a WebSocket or runs an NCCO, not both',
       });
     }
+    const reconnect = isObject(fields.connect) ? fields.connect.reconnect : undefined;
+    if (
+      isObject(reconnect) &&
+      typeof reconnect.initial_delay_ms === 'number' &&
+      typeof reconnect.max_delay_ms === 'number' &&
+      reconnect.max_delay_ms < reconnect.initial_delay_ms
+    ) {
+      problems.push({
+        path: ['numbers', index, 'connect', 'reconnect', 'max_delay_ms'],
+        message: `must not be below initial_delay_ms (${reconnect.initial_delay_ms})`,
+      });
+    }
   });
 
   present(raw.trunks, (trunk, index) => {

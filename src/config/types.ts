@@ -171,6 +171,26 @@ export interface NumberConnectConfig {
   readonly sampleRate: 8000 | 16000 | 24000;
   /** Custom headers, flattened into the `websocket:connected` message. */
   readonly headers: Readonly<Record<string, unknown>>;
+  /**
+   * How the socket is redialled after an unexpected close (`numbers[].connect.reconnect`): each dropped
+   * connection is reported as the leg status `reconnecting`; the leg ends `disconnected` once `attempts`
+   * consecutive retries have failed.
+   */
+  readonly reconnect: NumberConnectReconnect;
+}
+
+/** `numbers[].connect.reconnect`: the retry policy of a number's WebSocket leg. */
+export interface NumberConnectReconnect {
+  /**
+   * Consecutive failed retries allowed before the leg ends; 0 ends it at the first drop. The count starts
+   * again after each successful connection.
+   * @defaultValue 3
+   */
+  readonly attempts: number;
+  /** Wait before the first retry, doubled for each further one. @defaultValue 500 */
+  readonly initialDelayMs: number;
+  /** Longest wait between retries. @defaultValue 5000 */
+  readonly maxDelayMs: number;
 }
 
 /** One `trunks[]` entry. */

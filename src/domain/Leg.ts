@@ -20,6 +20,9 @@ export const LEG_STATUSES = [
   'rejected',
   // A WebSocket leg whose application closed the socket (Vonage's status for that case).
   'disconnected',
+  // A WebSocket leg whose socket dropped and is being redialled (confab's own; not final, and followed by
+  // `answered` again when a retry connects, or by `disconnected` when every retry failed).
+  'reconnecting',
 ] as const;
 
 /** A leg status. */

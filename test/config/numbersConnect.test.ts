@@ -42,7 +42,52 @@ describe('numbers[].connect', () => {
       contentType: 'audio/l16;rate=8000',
       sampleRate: 8000,
       headers: { language: 'en-GB', tenant: { id: 7 } },
+      reconnect: { attempts: 3, initialDelayMs: 500, maxDelayMs: 5000 },
     });
+  });
+
+  it('types the retry policy of the socket, and refuses one whose longest wait is below its first', () => {
+    const { config } = loadConfig({
+      file: fileWith([
+        '  - number: "14155550100"',
+        '    application: app',
+        '    connect:',
+        '      type: websocket',
+        '      uri: "wss://bot.example.com/call"',
+        '      reconnect: { attempts: 0, initial_delay_ms: 50, max_delay_ms: 200 }',
+        '  - number: "14155550101"',
+        '    application: app',
+        '    connect: { type: websocket, uri: "ws://a/", reconnect: { attempts: 5 } }',
+      ]),
+      env: {},
+    });
+    expect(config.numbers[0]?.connect?.reconnect).toEqual({
+      attempts: 0,
+      initialDelayMs: 50,
+      maxDelayMs: 200,
+    });
+    expect(config.numbers[1]?.connect?.reconnect).toEqual({
+      attempts: 5,
+      initialDelayMs: 500,
+      maxDelayMs: 5000,
+    });
+    const problems = problemsOf(
+      fileWith([
+        '  - number: "14155550100"',
+        '    application: app',
+        '    connect: { type: websocket, uri: "ws://a/", reconnect: { initial_delay_ms: 1000, max_delay_ms: 10 } }',
+        '  - number: "14155550101"',
+        '    application: app',
+        '    connect: { type: websocket, uri: "ws://a/", reconnect: { attempts: -1, tries: 2 } }',
+      ]),
+    );
+    expect(problems.map((p) => [p.path, p.message])).toContainEqual([
+      'numbers[0].connect.reconnect.max_delay_ms',
+      'must not be below initial_delay_ms (1000)',
+    ]);
+    expect(problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['numbers[1].connect.reconnect.attempts', 'numbers[1].connect.reconnect.tries']),
+    );
   });
 
   it('defaults to 16 kHz and no headers, and leaves numbers without connect alone', () => {

@@ -285,6 +285,66 @@ describe('a number connected to a WebSocket application (confab process, sipp ca
     expect(phone?.statusHistory.at(-1)).toMatchObject({ status: 'completed', reason: 'rtp-timeout' });
   }, 60_000);
 
+  it('redials a dropped socket per numbers[].connect.reconnect, each drop a leg status, then ends disconnected', async () => {
+    // The application drops its first connection (no close frame), then drops the redialled one and stops
+    // listening, so every further retry is refused.
+    rig = await startBridge({
+      reconnect: '{ attempts: 2, initial_delay_ms: 100, max_delay_ms: 150 }',
+      onConnection: (c) => {
+        const first = rig?.app.connections.length === 1;
+        setTimeout(() => {
+          if (first) {
+            c.ws.terminate();
+          } else {
+            void rig?.app.close();
+          }
+        }, 500);
+      },
+    });
+    const call = await udpCall(rig.sipPort, BRIDGED);
+    const r = rig;
+    await r.until(() => call.byeReceived(), 'confab to hang the call up once the retries ran out');
+    await call.hangup();
+    await r.until(
+      async () => (await r.legs()).filter((l) => l.endedAt !== null).length === 2,
+      'both legs to end',
+    );
+    expect(r.app.connections).toHaveLength(2);
+    const legs = await r.legs();
+    const ws = legs.find((l) => l.type === 'websocket')!;
+    expect(ws.statusHistory.map((h) => h.status)).toEqual([
+      'started',
+      'answered',
+      'reconnecting',
+      'answered',
+      'reconnecting',
+      'reconnecting',
+      'disconnected',
+    ]);
+    // The waits follow the policy: 100 ms, doubled but capped at 150 ms; the count starts again after
+    // the redial that connected.
+    const reasons = ws.statusHistory.map((h) => h.reason ?? '');
+    expect(reasons[2]).toMatch(/^retry 1 in 100 ms after 1006/);
+    expect(reasons[3]).toBe('reconnected (connection 2)');
+    expect(reasons[4]).toMatch(/^retry 1 in 100 ms after 1006/);
+    expect(reasons[5]).toMatch(/^retry 2 in 150 ms after 1006/);
+    const recorded = await r.events(ws.conversationId);
+    expect(
+      recorded
+        .filter((e) => e.type === 'leg:status:update' && e.body.leg_id === ws.id)
+        .map((e) => e.body.status),
+    ).toEqual([
+      'started',
+      'answered',
+      'reconnecting',
+      'answered',
+      'reconnecting',
+      'reconnecting',
+      'disconnected',
+    ]);
+    expect(legs.find((l) => l.type === 'phone')?.status).toBe('completed');
+  }, 60_000);
+
   it('hangs the call up when the application closes its socket, and records the leg as disconnected', async () => {
     rig = await startBridge({
       onConnection: (c) => {

@@ -46,6 +46,8 @@ export async function startBridge(
     rtpTimeoutSeconds?: number;
     /** `codecs` of the `local` trunk the callers come through. @defaultValue none (PCMU, PCMA) */
     trunkCodecs?: readonly string[];
+    /** `numbers[].connect.reconnect` as flow YAML, e.g. `{ attempts: 2 }`. @defaultValue none (the defaults) */
+    reconnect?: string;
   } = {},
 ): Promise<BridgeRig> {
   const app = await startAppServer((connection) => {
@@ -74,7 +76,7 @@ export async function startBridge(
       '  - { number: "14155550100", application: app }',
       `  - number: "${BRIDGED}"`,
       '    application: app',
-      `    connect: { type: websocket, uri: "${options.uri ?? app.url}", content_type: "audio/l16;rate=${rate}", headers: { source: bridge-test } }`,
+      `    connect: { type: websocket, uri: "${options.uri ?? app.url}", content_type: "audio/l16;rate=${rate}", headers: { source: bridge-test }${options.reconnect === undefined ? '' : `, reconnect: ${options.reconnect}`} }`,
     ].join('\n'),
   );
   const codecs = options.trunkCodecs === undefined ? '' : `, codecs: [ ${options.trunkCodecs.join(', ')} ]`;

@@ -64,8 +64,9 @@ export function rateOfContentType(contentType: string): WebSocketAudioRate | und
  * Dials a WebSocket application as a leg of a conversation (a number's `connect`, the NCCO `connect`
  * action): creates the `websocket` leg record, joins the socket to the conversation's audio on `hub`, and
  * records the leg's `leg:status:update` events as the socket lives: `started` now, `answered` when the
- * first connection opens, then `completed` (confab ended it), `disconnected` (the application closed it)
- * or `failed` (it never connected, or every retry failed).
+ * first connection opens, `reconnecting` each time it drops and is redialled (per `reconnect`) and
+ * `answered` again when a retry connects, then `completed` (confab ended it), `disconnected` (the
+ * application closed it, or it dropped and every retry failed) or `failed` (it never connected).
  *
  * Resolves once the leg exists and dialling has begun; await `connected` for the socket itself.
  */
@@ -117,9 +118,27 @@ export async function connectWebSocket(
     throw err;
   }
   let everConnected = false;
-  socket.once('connected', () => {
+  socket.on('connected', (info) => {
     everConnected = true;
-    record(calls.status(records, 'answered'));
+    record(
+      info.reconnected
+        ? calls.status(records, 'answered', { reason: `reconnected (connection ${info.connection})` })
+        : calls.status(records, 'answered'),
+    );
+  });
+  // Each drop the leg redials is a status of its own, so the conversation shows the leg going away and
+  // coming back (or, after the last retry, ending `disconnected`). Retries of a first dial that never
+  // connected are not: that leg stays `started` until it connects or fails.
+  socket.on('reconnecting', (info) => {
+    if (!everConnected) {
+      return;
+    }
+    const why = `${info.code}${info.detail === '' ? '' : ` ${info.detail}`}`;
+    record(
+      calls.status(records, 'reconnecting', {
+        reason: `retry ${info.attempt} in ${info.delayMs} ms after ${why}`,
+      }),
+    );
   });
   const ended = new Promise<WebSocketDisconnectedInfo>((resolve) => {
     socket.once('disconnected', (info) => {

@@ -146,6 +146,7 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
       uri: connect.uri,
       contentType: connect.contentType,
       headers: connect.headers,
+      reconnect: { ...connect.reconnect },
       from,
       logger: callLog,
     }).then(

@@ -70,7 +70,7 @@ export class CallsService {
     const { to } = request;
     let call: PlacedCall;
     if (to.type === 'websocket') {
-      call = await this.#dialWebSocket(caller.applicationId, to, request);
+      call = await this.#placeWebSocket(caller.applicationId, to, request);
     } else if (to.type === 'phone' || to.type === 'sip') {
       call = await this.dial(caller.applicationId, {
         to: to.type === 'phone' ? { type: 'phone', number: to.number } : { type: 'sip', uri: to.uri },
@@ -215,16 +215,12 @@ export class CallsService {
     return { legRecords, ringing };
   }
 
-  /** Dials a WebSocket application as a leg of a new conversation (`POST /v1/calls` to a websocket). */
-  async #dialWebSocket(
+  /** `POST /v1/calls` to a websocket: checks the content type and dials it into a new conversation. */
+  async #placeWebSocket(
     applicationId: string,
     to: Extract<CreateCall['to'], { type: 'websocket' }>,
     request: CreateCall,
   ): Promise<WebSocketCall> {
-    const records = this.#options.legRecords;
-    if (records === undefined) {
-      throw new ConfabError('system:error:unavailable', 'WebSocket calls are not available in this process.');
-    }
     const contentType = to['content-type'] ?? 'audio/l16;rate=16000';
     if (rateOfContentType(contentType) === undefined) {
       throw new ConfabError(
@@ -233,30 +229,61 @@ export class CallsService {
         [{ name: 'body.to[0].content-type', reason: 'audio/l16 at 8000, 16000 or 24000 Hz' }],
       );
     }
-    const conversation = await this.#options.repositories.conversations.create(applicationId, {});
-    const from = request.from === undefined ? null : { type: 'phone' as const, number: request.from };
-    const socket = await connectWebSocket(this.#options.hub, records, {
-      conversationId: conversation.id,
-      applicationId,
+
+    return this.dialWebSocket(applicationId, {
       uri: to.uri,
       contentType,
       ...(to.headers === undefined ? {} : { headers: to.headers }),
-      ...(from === null ? {} : { from }),
+      ...(request.from === undefined ? {} : { from: { type: 'phone', number: request.from } }),
+      eventTarget: request.eventTarget ?? null,
+    });
+  }
+
+  /**
+   * Dials a WebSocket application as a leg (`POST /v1/calls` to a websocket, or a `connect` action's
+   * websocket endpoint): its leg record and `leg:status:update` events in `conversationId` (a new
+   * conversation when none), its audio on the hub, and its voice status events to `eventTarget`. The call is
+   * tracked here until it ends, so the Calls API can hang it up. Throws `system:error:unavailable` without
+   * leg records in this process.
+   */
+  async dialWebSocket(
+    applicationId: string,
+    request: {
+      uri: string;
+      contentType: string;
+      headers?: Readonly<Record<string, unknown>>;
+      /** Who calls (the caller of a connect); none reads as `confab`. */
+      from?: VoiceCall['from'];
+      eventTarget: VoiceCall['eventTarget'];
+      /** The conversation the leg joins (a connect's caller's). @defaultValue a new one */
+      conversationId?: string;
+    },
+  ): Promise<WebSocketCall> {
+    const records = this.#options.legRecords;
+    if (records === undefined) {
+      throw new ConfabError('system:error:unavailable', 'WebSocket calls are not available in this process.');
+    }
+    const conversationId =
+      request.conversationId ?? (await this.#options.repositories.conversations.create(applicationId, {})).id;
+    const socket = await connectWebSocket(this.#options.hub, records, {
+      conversationId,
+      applicationId,
+      uri: request.uri,
+      contentType: request.contentType,
+      ...(request.headers === undefined ? {} : { headers: request.headers }),
+      ...(request.from === undefined ? {} : { from: request.from }),
       logger: this.#log,
     });
     const call = new WebSocketCall({
       socket,
       hub: this.#options.hub,
       events: this.#options.events,
-      eventTarget: request.eventTarget ?? null,
-      from: from ?? { type: 'websocket', uri: 'confab' },
+      eventTarget: request.eventTarget,
+      from: request.from ?? { type: 'websocket', uri: 'confab' },
       logger: this.#log,
     });
     this.#track(call);
-    this.#log.info(
-      { uuid: call.uuid, uri: to.uri, conversationId: conversation.id },
-      'websocket call placed',
-    );
+    this.#log.info({ uuid: call.uuid, uri: request.uri, conversationId }, 'websocket call placed');
 
     return call;
   }

@@ -23,10 +23,13 @@ export interface WebSocketCallOptions {
 }
 
 /**
- * A WebSocket leg placed by `POST /v1/calls` (`to` a `websocket` endpoint), as call control sees it: it is
- * "answered" when the socket opens, its audio is the socket's leg in the hub, and it ends when the socket
- * is gone for good: `completed` when confab closed it, `disconnected` when the application did, `failed`
- * when it never connected. Its voice status events go to the call's event URL like a phone call's.
+ * A WebSocket leg placed by `POST /v1/calls` (`to` a `websocket` endpoint) or dialled by a `connect`
+ * action, as call control sees it: it is "answered" when the socket opens, its audio is the socket's leg
+ * in the hub, and it ends when the socket is gone for good: `completed` when confab closed it (a hangup,
+ * the NCCO or the caller ending), `disconnected` when the application closed it or it dropped and every
+ * retry failed, `failed` when it never connected. Its voice status events (`started`, `answered`, then the
+ * final one with timings; each with the connect `headers`) go to the call's event URL like a phone call's;
+ * reconnects are leg statuses in the conversation, not voice events.
  */
 export class WebSocketCall implements VoiceCall {
   readonly uuid: string;
@@ -44,6 +47,8 @@ export class WebSocketCall implements VoiceCall {
   readonly #socket: ConnectedWebSocket;
   readonly #hub: ConversationMediaHub;
   readonly #events: VoiceEventSink;
+  /** The connect headers, which every event of a WebSocket leg carries (Vonage's `headers`). */
+  readonly #headers: Readonly<Record<string, unknown>>;
   #conversationUuid: string;
   #answeredAt: Date | null = null;
   #isEnded = false;
@@ -61,11 +66,18 @@ export class WebSocketCall implements VoiceCall {
     this.to = { type: 'websocket', uri: typeof socket.leg.to.uri === 'string' ? socket.leg.to.uri : '' };
     this.eventTarget = options.eventTarget;
     this.log = options.logger.child({ legId: this.uuid, conversationId: this.#conversationUuid });
+    const headers = socket.leg.to.headers;
+    this.#headers =
+      typeof headers === 'object' && headers !== null ? (headers as Record<string, unknown>) : {};
     this.#status('started');
     this.answered = socket.connected.then(
       () => {
         this.#answeredAt = new Date();
-        this.#status('answered', { start_time: this.#answeredAt.toISOString() });
+        this.#status('answered', {
+          start_time: this.#answeredAt.toISOString(),
+          rate: '0',
+          network: 'confab',
+        });
 
         return true;
       },
@@ -87,6 +99,9 @@ export class WebSocketCall implements VoiceCall {
               start_time: this.#answeredAt.toISOString(),
               end_time: now.toISOString(),
               duration: String(Math.round((now.getTime() - this.#answeredAt.getTime()) / 1000)),
+              rate: '0',
+              price: '0',
+              network: 'confab',
             }),
         disconnected_by: end.disconnectedBy,
       });
@@ -135,6 +150,7 @@ export class WebSocketCall implements VoiceCall {
       status,
       direction: this.direction,
       timestamp: new Date().toISOString(),
+      headers: this.#headers,
       ...extra,
     });
   }

@@ -23,12 +23,15 @@ export type SyncEventCall = (
 
 /**
  * Dials a WebSocket endpoint of a `connect` and joins it to the caller's conversation (the media helper's
- * WebSocket connect); resolves when the socket ended, or rejects when it never connected.
+ * WebSocket connect), its voice status events going to `eventTarget` (the connect's `eventUrl`, else the
+ * caller's event URL; null = the application's); resolves once the socket is open with the promise of its
+ * end, or rejects when it never connected.
  */
 export type WebSocketConnector = (
   call: VoiceCall,
   endpoint: Extract<NccoConnect['endpoint'][0], { type: 'websocket' }>,
   signal: AbortSignal,
+  eventTarget: VoiceWebhookTarget | null,
 ) => Promise<{ readonly ended: Promise<void> }>;
 
 /** What {@link createConnectHandler} needs. */
@@ -89,7 +92,7 @@ export function createConnectHandler(options: ConnectHandlerOptions): ConnectHan
         return fail('failed', 'websocket endpoints are not available');
       }
       try {
-        const leg = await options.websocket(call, endpoint, signal);
+        const leg = await options.websocket(call, endpoint, signal, target);
         await Promise.race([leg.ended, call.ended, aborted(signal)]);
       } catch (err) {
         return fail('failed', (err as Error).message);

@@ -194,7 +194,7 @@ export async function startCallsRig(
     calls,
     loadAudio,
     syncEvent: webhooks.syncEvent,
-    websocket: webSocketConnector(hub, legRecords),
+    websocket: webSocketConnector(calls),
   });
   const services = createServices({
     repositories: repos,

@@ -219,8 +219,92 @@ describe('the NCCO connect action', () => {
       ).items
         .filter((e) => e.type === 'leg:status:update' && e.body.leg_id === wsLeg.id)
         .map((e) => e.body.status);
-      expect(wsStatuses[0]).toBe('started');
-      expect(wsStatuses).toContain('answered');
+      expect(wsStatuses).toEqual(['started', 'answered', 'disconnected']);
+      // Its voice events went to the event URL, in order, with the caller's conversation and number.
+      await r.app.waitFor((received) =>
+        received.some((x) => x.body?.uuid === wsLeg.id && x.body?.status === 'disconnected'),
+      );
+      const wsEvents = r.app
+        .at('/event')
+        .filter((x) => x.body?.uuid === wsLeg.id)
+        .map((x) => x.body!);
+      expect(wsEvents.map((e) => e.status)).toEqual(['started', 'answered', 'disconnected']);
+      for (const event of wsEvents) {
+        expect(event).toMatchObject({
+          conversation_uuid: conversation,
+          direction: 'outbound',
+          to: `ws://127.0.0.1:${port}/socket`,
+          headers: { customer: 'c-42' },
+        });
+      }
+      expect(wsEvents[2]).toMatchObject({
+        disconnected_by: 'user',
+        duration: expect.stringMatching(/^\d+$/),
+      });
+      const result = await sipp!.done;
+      expect(result.code, result.explain).toBe(0);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+
+  it('ends a connected websocket as completed when it is hung up, and when the caller hangs up', async () => {
+    const r = (rig = await startCallsRig(await callee(1)));
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const { port } = server.address() as { port: number };
+    let connections = 0;
+    server.on('connection', () => {
+      connections += 1;
+    });
+    const endpoint = (path: string): Record<string, unknown> => ({
+      type: 'websocket',
+      uri: `ws://127.0.0.1:${port}${path}`,
+      'content-type': 'audio/l16;rate=8000',
+    });
+    try {
+      const created = await r.request('POST', '/v1/calls', {
+        to: [{ type: 'phone', number: '15550001111' }],
+        from: { type: 'phone', number: '15550001000' },
+        ncco: [
+          { action: 'connect', eventUrl: [`${r.app.url}/first`], endpoint: [endpoint('/first')] },
+          { action: 'connect', eventUrl: [`${r.app.url}/second`], endpoint: [endpoint('/second')] },
+        ],
+      });
+      expect(created.status).toBe(201);
+      const a: string = created.json.uuid;
+      const conversation: string = created.json.conversation_uuid;
+      const legOf = async (path: string): Promise<string> => {
+        await r.app.waitFor((received) =>
+          received.some((x) => x.path === path && x.body?.status === 'answered'),
+        );
+
+        return r.app.at(path)[0]!.body!.uuid as string;
+      };
+
+      // The first socket is hung up through the Calls API: completed, and the NCCO goes on to the second.
+      const first = await legOf('/first');
+      expect((await r.request('PUT', `/v1/calls/${first}`, { action: 'hangup' })).status).toBe(204);
+      const second = await legOf('/second');
+      expect(connections).toBe(2);
+      expect(r.app.at('/first').map((x) => x.body?.status)).toEqual(['started', 'answered', 'completed']);
+      expect(r.app.at('/first').at(-1)!.body).toMatchObject({
+        uuid: first,
+        conversation_uuid: conversation,
+        from: '15550001000',
+        disconnected_by: 'platform',
+      });
+
+      // The caller hangs up: the second socket is closed by confab, completed too.
+      expect((await r.request('PUT', `/v1/calls/${a}`, { action: 'hangup' })).status).toBe(204);
+      await r.app.waitFor((received) =>
+        received.some((x) => x.path === '/second' && x.body?.status === 'completed'),
+      );
+      expect(r.app.at('/second').map((x) => x.body?.status)).toEqual(['started', 'answered', 'completed']);
+      expect(r.app.at('/second').at(-1)!.body).toMatchObject({ uuid: second, disconnected_by: 'platform' });
+      for (const leg of [first, second]) {
+        await r.until(async () => (await r.repos.legs.get(r.applicationId, leg))?.status === 'completed');
+      }
       const result = await sipp!.done;
       expect(result.code, result.explain).toBe(0);
     } finally {
