@@ -39,6 +39,11 @@ export async function startConfabProcess(
     redisUrl?: string;
     /** Extra node flags, such as `--cpu-prof --cpu-prof-dir <dir>` for a V8 profile written at exit. */
     nodeArgs?: readonly string[];
+    /**
+     * Run the event recording worker in a process of its own (`confab start --no-worker` plus
+     * `confab worker`), as a two-process deployment does; CPU figures then cover both processes.
+     */
+    workerProcess?: boolean;
   } = {},
 ): Promise<ConfabProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'confab-bench-'));
@@ -73,15 +78,27 @@ export async function startConfabProcess(
   ].join('\n');
   writeFileSync(join(dir, 'confab.yaml'), yaml);
   const bin = new URL('../bin/confab.js', import.meta.url).pathname;
+  const config = join(dir, 'confab.yaml');
+  const startArgs = options.workerProcess === true ? ['start', '--no-worker'] : ['start'];
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), bin, 'start', '--config', join(dir, 'confab.yaml')],
+    [...(options.nodeArgs ?? []), bin, ...startArgs, '--config', config],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const pid = child.pid ?? 0;
+  const worker =
+    options.workerProcess === true
+      ? spawn(process.execPath, [bin, 'worker', '--config', config], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        })
+      : null;
+  const exited = Promise.all(
+    [child, worker].map((p) =>
+      p === null ? Promise.resolve() : new Promise<void>((resolve) => p.once('exit', () => resolve())),
+    ),
+  );
+  const pids = [child.pid ?? 0, ...(worker === null ? [] : [worker.pid ?? 0])];
   const base = `http://127.0.0.1:${httpPort}`;
   for (let i = 0; ; i++) {
     try {
@@ -93,24 +110,28 @@ export async function startConfabProcess(
     }
     if (i > 200) {
       child.kill('SIGKILL');
+      worker?.kill('SIGKILL');
       throw new Error('confab did not become ready');
     }
     await new Promise((wake) => setTimeout(wake, 100));
   }
   const ticksPerSecond = 100;
 
+  const pid = pids[0]!;
+
   return {
     pid,
     httpPort,
     sipPort,
     number,
-    cpuMicros: () => {
-      // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (after the `(comm)` field).
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    cpuMicros: () =>
+      pids.reduce((sum, pid) => {
+        // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (after the `(comm)` field).
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 
-      return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1e6;
-    },
+        return sum + ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1e6;
+      }, 0),
     rssMegabytes: () => {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -124,6 +145,7 @@ export async function startConfabProcess(
     },
     stop: async () => {
       child.kill('SIGTERM');
+      worker?.kill('SIGTERM');
       await exited;
       // A bench leaves nothing behind in the shared Redis: every key of its prefix goes.
       const redis = createRedis({ url: redisUrl, name: 'confab-bench-cleanup' });

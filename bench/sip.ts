@@ -13,6 +13,8 @@
 // recorded through Redis, and an RTP port pair. CPU per call is then that process's CPU (from /proc).
 // Usage: npm run bench:sip [-- --rates 100,200,300] [--concurrent 2000,5000] [--step-seconds 6] [--confab]
 //        [--profile <dir>] (with --confab: a V8 CPU profile of the confab process, written when it stops)
+//        [--worker-process] (with --confab: the event recording worker in a process of its own, as
+//        `confab start --no-worker` plus `confab worker` run it; CPU per call then counts both processes)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -96,6 +98,7 @@ const profileDir = arg('profile', '');
 const confab: ConfabProcess | null = full
   ? await startConfabProcess({
       nodeArgs: profileDir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+      workerProcess: process.argv.includes('--worker-process'),
     })
   : null;
 const ua = full
