@@ -28,6 +28,24 @@ import { SipMetrics } from './SipMetrics.js';
 import { type DialRequest, type SipService, type SipServiceOptions } from './SipServiceTypes.js';
 
 /**
+ * The From of an outbound call. A trunk's fixed `from` is its caller ID: a number (`14155550100`,
+ * `+1 415 555 0100`) becomes `<sip:NUMBER@publicHost>`, and a SIP URI or name-addr is used as written.
+ * Without one, the request's caller number is used, or `anonymous`.
+ */
+function outboundFrom(fixed: string | null, requested: string | undefined, publicHost: string): string {
+  if (fixed !== null) {
+    const number = /^[+0-9\s().-]+$/.test(fixed) ? normaliseE164(fixed) : null;
+    if (number !== null) {
+      return `<sip:${number}@${publicHost}>`;
+    }
+
+    return fixed.includes('<') ? fixed : `<${fixed}>`;
+  }
+
+  return `<sip:${normaliseE164(requested ?? '') ?? 'anonymous'}@${publicHost}>`;
+}
+
+/**
  * Starts the SIP side of confab: the user agent on the configured listeners, inbound calls to configured
  * numbers bound to legs, conversations and members (unknown numbers get 404), and outbound dialling
  * through trunks. Until call control lands, an answered inbound call simply stays up.
@@ -306,8 +324,7 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
       request.to.type === 'phone'
         ? `sip:${request.to.number}@${trunkUri.host}${trunkUri.port === null ? '' : `:${trunkUri.port}`}`
         : request.to.uri;
-    const callerNumber = normaliseE164(request.from ?? '') ?? 'anonymous';
-    const fromText = outbound.from ?? `<sip:${callerNumber}@${config.sip.publicHost}>`;
+    const fromText = outboundFrom(outbound.from, request.from, config.sip.publicHost);
     const fromUri = parseUri(fromText.replace(/^.*<|>.*$/g, ''));
     const from = endpointOfUri(fromUri, serializeUri(fromUri));
     const to =

@@ -251,6 +251,33 @@ describe('phone channel scenarios against sipp', () => {
     });
   });
 
+  it('dials out through a trunk whose caller ID is a plain number, as the shipped configuration has it', async () => {
+    const port = await freeUdpPort();
+    rig = await startPhoneRig([
+      trunk({
+        outbound: { uri: `sip:127.0.0.1:${port}`, transport: 'udp', from: '+1 415 555 0100', auth: null },
+      }),
+    ]);
+    const sipp = startSipp(
+      ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '15', '-timeout_error'],
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const leg = await rig.service.dial({
+      applicationId: rig.applicationId,
+      to: { type: 'phone', number: '15550009999' },
+    });
+    expect(leg.from).toEqual({ type: 'phone', number: '14155550100' });
+    const r = rig;
+    await r.until(() => r.service.callOfLeg(leg.id)?.sip.state === 'answered');
+    expect(r.service.callOfLeg(leg.id)?.sip.invite.headers.find((h) => h.name === 'From')?.value).toMatch(
+      /^<sip:14155550100@127\.0\.0\.1>;tag=/,
+    );
+    await r.service.hangup(leg);
+    const result = await sipp.done;
+    expect(result.code, result.explain).toBe(0);
+  });
+
   it('dials out through a trunk to sipp as the callee and hangs up', async () => {
     const port = await freeUdpPort();
     rig = await startPhoneRig([
