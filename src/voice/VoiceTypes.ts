@@ -37,6 +37,7 @@ export interface VoiceLegAudio {
   sendDtmf(digits: string): void;
   setMuted(muted: boolean): void;
   setEarmuffed(earmuffed: boolean): void;
+  setAudibility(canHear: readonly string[] | null, canSpeak: readonly string[] | null): void;
   readonly muted: boolean;
   readonly earmuffed: boolean;
   tap(onFrame: (said: Int16Array, heard: Int16Array) => void): { close(): void };

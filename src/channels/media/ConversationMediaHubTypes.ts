@@ -108,6 +108,12 @@ export interface LegAudio extends EnhancedEventEmitter<LegAudioEvents> {
   setMuted(muted: boolean): void;
   /** When earmuffed the leg hears nothing of the conversation (Vonage `canHear: false`); its own plays still reach it. */
   setEarmuffed(earmuffed: boolean): void;
+  /**
+   * Restricts, by leg id, which legs of the conversation this leg hears (`canHear`) and which hear it
+   * (`canSpeak`), as the NCCO `conversation` action's lists do; null lifts a restriction. It stays with the
+   * leg when it moves to another conversation.
+   */
+  setAudibility(canHear: readonly string[] | null, canSpeak: readonly string[] | null): void;
   /** Whether the leg is muted. */
   readonly muted: boolean;
   /** Whether the leg is earmuffed. */

@@ -57,6 +57,8 @@ export class LegAudioImpl extends EnhancedEventEmitter<LegAudioEvents> implement
   #taps: readonly ((said: Int16Array, heard: Int16Array) => void)[] = [];
   #muted = false;
   #earmuffed = false;
+  #canHear: readonly string[] | null = null;
+  #canSpeak: readonly string[] | null = null;
   #closed = false;
   /** @internal Called by the hub when the leg has left (moves and closes). */
   onLeave: ((leg: LegAudioImpl, conversationId: string) => void) | undefined;
@@ -135,6 +137,12 @@ export class LegAudioImpl extends EnhancedEventEmitter<LegAudioEvents> implement
     }
   }
 
+  setAudibility(canHear: readonly string[] | null, canSpeak: readonly string[] | null): void {
+    this.#canHear = canHear;
+    this.#canSpeak = canSpeak;
+    this.#participant?.setAudibility(canHear, canSpeak);
+  }
+
   tap(onFrame: (said: Int16Array, heard: Int16Array) => void): LegAudioTap {
     this.#taps = [...this.#taps, onFrame];
 
@@ -178,6 +186,9 @@ export class LegAudioImpl extends EnhancedEventEmitter<LegAudioEvents> implement
     });
     this.#participant.muted = this.#muted;
     this.#participant.earmuffed = this.#earmuffed;
+    if (this.#canHear !== null || this.#canSpeak !== null) {
+      this.#participant.setAudibility(this.#canHear, this.#canSpeak);
+    }
   }
 
   /** @internal A digit from this leg's far end: reported once as `dtmf`. */

@@ -98,6 +98,15 @@ export class BusParticipant {
     this.#mixer.muted = value;
   }
 
+  /**
+   * Restricts whom this participant hears (`hears`, the NCCO `canHear` list) and who hears it (`heardBy`,
+   * `canSpeak`), by participant id; null lifts a restriction.
+   */
+  setAudibility(hears: readonly string[] | null, heardBy: readonly string[] | null): void {
+    this.#mixer.hears = hears === null ? null : new Set(hears);
+    this.#mixer.heardBy = heardBy === null ? null : new Set(heardBy);
+  }
+
   /** When true the participant hears nothing: its sink receives silence. */
   get earmuffed(): boolean {
     return this.#mixer.earmuffed;

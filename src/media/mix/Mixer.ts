@@ -40,6 +40,7 @@ export class Mixer {
   #list: readonly MixerParticipant[] = [];
   // Sums of 16-bit samples: exact in 32 bits for up to 65536 participants.
   readonly #total: Int32Array;
+  readonly #selective: Int32Array;
   // Inputs taken in the current mix, parallel to the participant list.
   readonly #taken: (Int16Array | undefined)[] = [];
 
@@ -52,6 +53,8 @@ export class Mixer {
       throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'invalid mixer frame size or limit threshold');
     }
     this.#total = new Int32Array(this.#frameSamples);
+    this.#selective = new Int32Array(this.#frameSamples);
+    this.#selective = new Int32Array(this.#frameSamples);
   }
 
   /** Samples per frame. */
@@ -108,6 +111,7 @@ export class Mixer {
         contributors += 1;
       }
     }
+    const restricted = participants.some((p) => p.hears !== null || p.heardBy !== null);
     for (let index = 0; index < participants.length; index++) {
       const participant = participants[index]!;
       const output = participant.output;
@@ -117,8 +121,43 @@ export class Mixer {
         output.fill(0);
         continue;
       }
+      if (restricted) {
+        this.#mixSelectively(index, participants, taken, output);
+        continue;
+      }
       this.#limit(total, own, output);
     }
+  }
+
+  /**
+   * The output of participant `index` when some participants hear, or are heard by, only listed others:
+   * the sum of exactly the contributions it may hear (quadratic, so used only while such lists exist).
+   */
+  #mixSelectively(
+    index: number,
+    participants: readonly MixerParticipant[],
+    taken: readonly (Int16Array | undefined)[],
+    output: Int16Array,
+  ): void {
+    const listener = participants[index]!;
+    const sum = this.#selective;
+    sum.fill(0);
+    for (let other = 0; other < participants.length; other++) {
+      const input = taken[other];
+      const speaker = participants[other]!;
+      if (
+        other === index ||
+        input === undefined ||
+        (listener.hears !== null && !listener.hears.has(speaker.id)) ||
+        (speaker.heardBy !== null && !speaker.heardBy.has(listener.id))
+      ) {
+        continue;
+      }
+      for (let i = 0; i < sum.length; i++) {
+        sum[i] = sum[i]! + input[i]!;
+      }
+    }
+    this.#limit(sum, undefined, output);
   }
 
   /** Writes `total − own`, tamed to 16 bits, into `output`. */

@@ -11,6 +11,10 @@ export class MixerParticipant {
   muted = false;
   /** When true the participant hears nothing (its output is silence). */
   earmuffed = false;
+  /** The only participants (by id) this one hears; null: everybody (the NCCO `canHear` list). */
+  hears: ReadonlySet<string> | null = null;
+  /** The only participants (by id) that hear this one; null: everybody (the NCCO `canSpeak` list). */
+  heardBy: ReadonlySet<string> | null = null;
   readonly #frameSamples: number;
   readonly #input: Int16Array;
   #hasInput = false;

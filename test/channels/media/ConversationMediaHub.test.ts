@@ -100,6 +100,32 @@ describe('ConversationMediaHub', () => {
     expect(zeroCrossingHz(last(b, 5), 8000)).toBeCloseTo(1200, -1);
   });
 
+  it('restricts who hears whom by leg id (canHear, canSpeak), and keeps it when the leg moves', () => {
+    start();
+    const a = endpoint(8000, toneSource(440, 8000));
+    const b = endpoint(8000, toneSource(700, 8000));
+    const c = endpoint(8000, toneSource(1200, 8000));
+    const legA = hub.attachEndpoint(a, 'a', 'c1', { kind: 'phone' });
+    hub.attachEndpoint(b, 'b', 'c1', { kind: 'phone' });
+    hub.attachEndpoint(c, 'c', 'c1', { kind: 'phone' });
+    // a hears only c, and only c hears a.
+    legA.setAudibility(['c'], ['c']);
+    clock.advance(10);
+    expect(zeroCrossingHz(last(a, 5), 8000)).toBeCloseTo(1200, -1);
+    expect(zeroCrossingHz(last(b, 5), 8000)).toBeCloseTo(1200, -1);
+    expect(rms(last(c, 5))).toBeGreaterThan(3000);
+    // Moved to a conversation where c is not, a hears nobody and nobody hears it.
+    const d = endpoint(8000, toneSource(700, 8000));
+    hub.attachEndpoint(d, 'd', 'c2', { kind: 'phone' });
+    hub.move('a', 'c2');
+    clock.advance(10);
+    expect(rms(last(a, 5))).toBe(0);
+    expect(rms(last(d, 5))).toBe(0);
+    legA.setAudibility(null, null);
+    clock.advance(10);
+    expect(zeroCrossingHz(last(a, 5), 8000)).toBeCloseTo(700, -1);
+  });
+
   it('hands a leg its digits and passes them to the other legs, and plays in-band DTMF without RFC 4733', () => {
     start();
     const delivered: string[] = [];

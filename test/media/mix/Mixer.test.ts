@@ -18,6 +18,36 @@ function level(frame: Int16Array, hz: number): number {
 }
 
 describe('Mixer', () => {
+  it('honours hears and heardBy lists (canHear, canSpeak), and mixes everybody again when they are lifted', () => {
+    const mixer = new Mixer();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => mixer.addParticipant(id)) as [
+      ReturnType<Mixer['addParticipant']>,
+      ReturnType<Mixer['addParticipant']>,
+      ReturnType<Mixer['addParticipant']>,
+    ];
+    const speak = (): void => {
+      a.write(tone(400, 4000));
+      b.write(tone(1000, 4000));
+      c.write(tone(2000, 4000));
+      mixer.mix();
+    };
+    // a hears only b; c is heard only by b (a whisper).
+    a.hears = new Set(['b']);
+    c.heardBy = new Set(['b']);
+    speak();
+    expect(level(a.output, 1000)).toBeCloseTo(4000, -1);
+    expect(level(a.output, 2000)).toBeLessThan(1);
+    expect(level(b.output, 400)).toBeCloseTo(4000, -1);
+    expect(level(b.output, 2000)).toBeCloseTo(4000, -1);
+    expect(level(c.output, 400)).toBeCloseTo(4000, -1);
+    expect(level(c.output, 1000)).toBeCloseTo(4000, -1);
+    expect(level(c.output, 2000)).toBeLessThan(1);
+    a.hears = null;
+    c.heardBy = null;
+    speak();
+    expect(level(a.output, 2000)).toBeCloseTo(4000, -1);
+  });
+
   it('gives each participant the sum of the others, never itself', () => {
     const mixer = new Mixer();
     const [a, b, c] = ['a', 'b', 'c'].map((id) => mixer.addParticipant(id)) as [

@@ -26,7 +26,8 @@ async function conversationNamed(ctx: ActionContext, name: string): Promise<Conv
 /**
  * `conversation`: moves the call's audio into the named conversation (found or created by name in the
  * application) and holds it there until the call ends or the run is stopped. `canSpeak: []` or `mute`
- * mutes the leg, `canHear: []` earmuffs it. A leg entering with `startOnEnter: false` hears
+ * mutes the leg, `canHear: []` earmuffs it; non-empty lists name the only legs that hear it (`canSpeak`) or that
+ * it hears (`canHear`). A leg entering with `startOnEnter: false` hears
  * `musicOnHoldUrl` until a leg with `startOnEnter` (the default) enters; `endOnExit` hangs up the other
  * held calls of the conversation when this call leaves.
  */
@@ -57,6 +58,11 @@ export async function runConversation(ctx: ActionContext, action: NccoConversati
   const audio = call.audio;
   audio?.setMuted(action.mute === true || action.canSpeak?.length === 0);
   audio?.setEarmuffed(action.canHear?.length === 0);
+  // Non-empty lists name the only legs (by uuid) that hear this one, or that it hears.
+  audio?.setAudibility(
+    action.canHear !== undefined && action.canHear.length > 0 ? action.canHear : null,
+    action.canSpeak !== undefined && action.canSpeak.length > 0 ? action.canSpeak : null,
+  );
   ctx.state.parked = true;
   const entry: { call: typeof call; endOnExit: boolean; hold: (() => void) | null } = {
     call,
