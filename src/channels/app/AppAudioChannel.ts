@@ -6,7 +6,6 @@ import { TokenRejectedError, type TokenVerifier } from '../../auth/index.js';
 import {
   ConfabError,
   isConfabError,
-  problemBody,
   type EventPort,
   type Leg,
   type RealtimeTicketRepository,
@@ -17,7 +16,7 @@ import type { ConversationMediaHub } from '../media/ConversationMediaHub.js';
 import type { LegAudio } from '../media/ConversationMediaHubTypes.js';
 import { AppAudioConnection } from './AppAudioConnection.js';
 import type { AppRing, AppRinging } from './AppRinging.js';
-import { authenticateClient, claimUpgrade, rejectUnclaimedUpgrade, rejectUpgrade } from './clientAuth.js';
+import { authenticateClient, registerWebSocketEndpoint, rejectUpgrade } from './clientAuth.js';
 
 /** The path of the audio socket; the conversation id is the one capture. */
 const AUDIO_PATH = /^\/v1\/conversations\/([^/]+)\/audio\/?$/;
@@ -103,28 +102,16 @@ export class AppAudioChannel {
 
   /** The fastify plugin: the upgrade handler, a 426 answer to plain GETs, closing sockets on shutdown. */
   readonly plugin = (app: FastifyInstance): Promise<void> => {
-    app.get('/v1/conversations/:id/audio', { schema: { hide: true } }, (_request, reply) =>
-      reply
-        .code(426)
-        .header('upgrade', 'websocket')
-        .type('application/json')
-        .send(problemBody('http:error:validation-fail', 'This endpoint speaks WebSocket only.')),
-    );
-    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      const url = new URL(request.url ?? '/', 'http://confab.invalid');
-      const match = AUDIO_PATH.exec(url.pathname);
-      if (match?.[1] === undefined) {
-        rejectUnclaimedUpgrade(app.server, onUpgrade, request, socket, url.pathname);
-        return;
-      }
-      claimUpgrade(request);
-      socket.on('error', () => undefined);
-      void this.#accept(request, socket, head, url, decodeURIComponent(match[1]));
-    };
-    app.server.on('upgrade', onUpgrade);
-    app.addHook('preClose', async () => {
-      app.server.off('upgrade', onUpgrade);
-      await this.close();
+    registerWebSocketEndpoint(app, {
+      route: '/v1/conversations/:id/audio',
+      match: (pathname) => {
+        const id = AUDIO_PATH.exec(pathname)?.[1];
+
+        return id === undefined ? null : decodeURIComponent(id);
+      },
+      accept: (request, socket, head, url, conversationId) =>
+        this.#accept(request, socket, head, url, conversationId),
+      close: () => this.close(),
     });
 
     return Promise.resolve();

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TokenRejectedError } from '../../auth/index.js';
-import { ConfabError, isConfabError, problemBody, REALTIME_SESSION_ACL } from '../../domain/index.js';
+import { ConfabError, isConfabError, REALTIME_SESSION_ACL } from '../../domain/index.js';
 import type { Logger } from '../../log/index.js';
 import { EnhancedEventEmitter } from '../../media/index.js';
 import {
@@ -13,7 +13,7 @@ import {
   type ResolvedAppChannelOptions,
 } from './AppChannelTypes.js';
 import { AppConnection, CLOSE_GOING_AWAY, type AppIdentity } from './AppConnection.js';
-import { authenticateClient, claimUpgrade, rejectUnclaimedUpgrade, rejectUpgrade } from './clientAuth.js';
+import { authenticateClient, registerWebSocketEndpoint, rejectUpgrade } from './clientAuth.js';
 import { parseSince } from './frames.js';
 
 /** Most fragments one client message may come in. */
@@ -68,28 +68,11 @@ export class AppChannel {
   /** The fastify plugin: the upgrade handler, a 426 answer to plain GETs, and closing sockets on shutdown. */
   readonly plugin = (app: FastifyInstance): Promise<void> => {
     const path = this.#options.path;
-    app.get(path, { schema: { hide: true } }, (_request, reply) =>
-      reply
-        .code(426)
-        .header('upgrade', 'websocket')
-        .type('application/json')
-        .send(problemBody('http:error:validation-fail', 'This endpoint speaks WebSocket only.')),
-    );
-    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      const url = new URL(request.url ?? '/', 'http://confab.invalid');
-      if (url.pathname.replace(/\/+$/, '') !== path) {
-        // Another upgrade handler may own that path; the last one registered answers when none took it.
-        rejectUnclaimedUpgrade(app.server, onUpgrade, request, socket, url.pathname);
-        return;
-      }
-      claimUpgrade(request);
-      socket.on('error', () => undefined);
-      void this.#accept(request, socket, head, url);
-    };
-    app.server.on('upgrade', onUpgrade);
-    app.addHook('preClose', async () => {
-      app.server.off('upgrade', onUpgrade);
-      await this.close();
+    registerWebSocketEndpoint(app, {
+      route: path,
+      match: (pathname) => (pathname.replace(/\/+$/, '') === path ? '' : null),
+      accept: (request, socket, head, url) => this.#accept(request, socket, head, url),
+      close: () => this.close(),
     });
 
     return Promise.resolve();

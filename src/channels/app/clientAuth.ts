@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import {
   AclFormatError,
   aclAllows,
@@ -97,7 +98,7 @@ export function rejectUpgrade(socket: Duplex, error: ConfabError): void {
 const CLAIMED = new WeakSet<IncomingMessage>();
 
 /** Records that an upgrade handler took `request` (its path is one of its own). */
-export function claimUpgrade(request: IncomingMessage): void {
+function claimUpgrade(request: IncomingMessage): void {
   CLAIMED.add(request);
 }
 
@@ -106,7 +107,7 @@ export function claimUpgrade(request: IncomingMessage): void {
  * it for paths that are not its own; only the last one registered answers, once the others had their turn
  * (the server calls its `upgrade` listeners in order, synchronously).
  */
-export function rejectUnclaimedUpgrade(
+function rejectUnclaimedUpgrade(
   server: Server,
   handler: (...args: never[]) => void,
   request: IncomingMessage,
@@ -118,4 +119,47 @@ export function rejectUnclaimedUpgrade(
     return;
   }
   rejectUpgrade(socket, new ConfabError('http:error:not-found', `No WebSocket endpoint at ${pathname}.`));
+}
+
+/** One WebSocket endpoint of the HTTP server, as {@link registerWebSocketEndpoint} wires it. */
+export interface WebSocketEndpoint {
+  /** The fastify route of the path (plain GETs of it get 426). */
+  readonly route: string;
+  /** The path's parameter when `pathname` is this endpoint's ('' when it has none), else null. */
+  match(pathname: string): string | null;
+  /** Takes a claimed upgrade. */
+  accept(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, param: string): Promise<void>;
+  /** Closes the endpoint's sockets when the server closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Registers a WebSocket endpoint on the server: a 426 with the catalogue's body for plain GETs, an upgrade
+ * listener that claims the endpoint's paths (and leaves the others to the other endpoints; the last one
+ * registered refuses what nobody took), and on shutdown the listener goes and the endpoint closes.
+ */
+export function registerWebSocketEndpoint(app: FastifyInstance, endpoint: WebSocketEndpoint): void {
+  app.get(endpoint.route, { schema: { hide: true } }, (_request, reply) =>
+    reply
+      .code(426)
+      .header('upgrade', 'websocket')
+      .type('application/json')
+      .send(problemBody('http:error:validation-fail', 'This endpoint speaks WebSocket only.')),
+  );
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? '/', 'http://confab.invalid');
+    const param = endpoint.match(url.pathname);
+    if (param === null) {
+      rejectUnclaimedUpgrade(app.server, onUpgrade, request, socket, url.pathname);
+      return;
+    }
+    claimUpgrade(request);
+    socket.on('error', () => undefined);
+    void endpoint.accept(request, socket, head, url, param);
+  };
+  app.server.on('upgrade', onUpgrade);
+  app.addHook('preClose', async () => {
+    app.server.off('upgrade', onUpgrade);
+    await endpoint.close();
+  });
 }
