@@ -5,7 +5,8 @@ import { PCMU } from '../../src/media/index.js';
 import { runSipp, startSipp } from '../sip/sippRun.js';
 import { startTestApp, type Received, type TestApp } from './support/httpApp.js';
 import { dtmfPcap, uacScenario } from './support/scenario.js';
-import { NUMBER, startVoiceRig, type VoiceRig } from './support/voiceRig.js';
+import { sippArgs as sipp, startVoiceRig, type VoiceRig } from './support/voiceRig.js';
+import { power } from './support/audio.js';
 
 let rig: VoiceRig | undefined;
 let app: TestApp | undefined;
@@ -19,20 +20,6 @@ afterEach(async () => {
   app = undefined;
 });
 
-const sipp = (scenario: string, port: number): string[] => [
-  '-sf',
-  scenario,
-  '-s',
-  NUMBER,
-  '-m',
-  '1',
-  '-i',
-  '127.0.0.1',
-  '-p',
-  '0',
-  `127.0.0.1:${port}`,
-];
-
 const statuses = (received: Received[]): unknown[] =>
   received.filter((r) => r.path === '/event').map((r) => r.body?.status);
 
@@ -44,20 +31,6 @@ async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Goertzel power of `freq` in 8 kHz PCM. */
-function power(pcm: Int16Array, freq: number): number {
-  const k = 2 * Math.cos((2 * Math.PI * freq) / 8000);
-  let s1 = 0;
-  let s2 = 0;
-  for (const sample of pcm) {
-    const s0 = sample + k * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-
-  return s1 * s1 + s2 * s2 - k * s1 * s2;
 }
 
 /** Raw 16-bit mono PCM of a tone at 8 kHz. */

@@ -5,6 +5,7 @@ import { startSipp, type SippRun } from '../sip/sippRun.js';
 import { startTestApp, type TestApp } from './support/httpApp.js';
 import { uacScenario } from './support/scenario.js';
 import { NUMBER, startVoiceRig, type VoiceRig } from './support/voiceRig.js';
+import { power } from './support/audio.js';
 
 let rig: VoiceRig | undefined;
 let app: TestApp | undefined;
@@ -19,20 +20,6 @@ afterEach(async () => {
   rig = undefined;
   app = undefined;
 });
-
-/** Goertzel power of `freq` in 8 kHz PCM. */
-function power(pcm: Int16Array, freq: number): number {
-  const k = 2 * Math.cos((2 * Math.PI * freq) / 8000);
-  let s1 = 0;
-  let s2 = 0;
-  for (const sample of pcm) {
-    const s0 = sample + k * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-
-  return s1 * s1 + s2 * s2 - k * s1 * s2;
-}
 
 /** A caller's media: a socket that sends a tone and keeps what it hears. */
 interface Caller {

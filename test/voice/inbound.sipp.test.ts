@@ -6,7 +6,7 @@ import { PCMU } from '../../src/media/index.js';
 import { runSipp, startSipp } from '../sip/sippRun.js';
 import { startTestApp, type Received, type TestApp } from './support/httpApp.js';
 import { dtmfPcap, uacScenario } from './support/scenario.js';
-import { NUMBER, startVoiceRig, type VoiceRig } from './support/voiceRig.js';
+import { NUMBER, sippArgs as sipp, startVoiceRig, type VoiceRig } from './support/voiceRig.js';
 
 let rig: VoiceRig | undefined;
 let app: TestApp | undefined;
@@ -19,20 +19,6 @@ afterEach(async () => {
   rig = undefined;
   app = undefined;
 });
-
-const sipp = (scenario: string, port: number): string[] => [
-  '-sf',
-  scenario,
-  '-s',
-  NUMBER,
-  '-m',
-  '1',
-  '-i',
-  '127.0.0.1',
-  '-p',
-  '0',
-  `127.0.0.1:${port}`,
-];
 
 /** The statuses of the status events received, in order. */
 const statuses = (received: Received[]): unknown[] =>
