@@ -111,7 +111,10 @@ export class Mixer {
         contributors += 1;
       }
     }
-    const restricted = participants.some((p) => p.hears !== null || p.heardBy !== null);
+    let restricted = false;
+    for (const participant of participants) {
+      restricted ||= participant.hears !== null || participant.heardBy !== null;
+    }
     for (let index = 0; index < participants.length; index++) {
       const participant = participants[index]!;
       const output = participant.output;
