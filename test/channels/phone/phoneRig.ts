@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startSipService, type SipService, type SipServiceOptions } from '../../../src/channels/index.js';
 import { type ApplicationConfig, type TrunkConfig } from '../../../src/config/index.js';
 import { type ConversationEvent, type Leg } from '../../../src/domain/index.js';
-import {
-  createEventProducer,
-  startEventWorker,
-  type EventProducer,
-  type EventWorker,
-} from '../../../src/events/index.js';
+import { type EventProducer } from '../../../src/events/index.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { type Repositories } from '../../../src/services/index.js';
 import {
@@ -18,7 +13,8 @@ import {
   RedisSessionRepository,
   RedisUserRepository,
 } from '../../../src/store/index.js';
-import { TEST_REDIS_URL, testRedis } from '../../support/redis.js';
+import { testRedis } from '../../support/redis.js';
+import { bareApplication, startTestPipeline } from '../../support/pipeline.js';
 
 /** The number the rig's application answers. */
 export const NUMBER = '15550001000';
@@ -77,26 +73,7 @@ export async function startPhoneRig(
     },
     rtc: { eventUrl: null, eventMethod: 'POST' },
   };
-  const worker: EventWorker = await startEventWorker({
-    redisUrl: TEST_REDIS_URL,
-    keys: redis.keys,
-    applications: [
-      {
-        id: applicationId,
-        name: 'app',
-        publicKeyPem: '',
-        signatureSecret: 's3cret',
-        rtcEventUrl: null,
-        rtcEventMethod: 'POST',
-      },
-    ],
-    deliverWebhooks: false,
-  });
-  const producer: EventProducer = await createEventProducer({
-    redisUrl: TEST_REDIS_URL,
-    keys: redis.keys,
-    confirmPollMs: 200,
-  });
+  const { worker, producer } = await startTestPipeline(redis.keys, [bareApplication(applicationId)]);
   const legs = new RedisLegRepository(redis.redis, redis.keys);
   const eventsRepo = new RedisEventRepository(redis.redis, redis.keys);
   const repositories: Repositories = {

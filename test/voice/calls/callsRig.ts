@@ -14,12 +14,6 @@ import {
   type SipService,
 } from '../../../src/channels/index.js';
 import type { ApplicationConfig } from '../../../src/config/index.js';
-import {
-  createEventProducer,
-  startEventWorker,
-  type EventProducer,
-  type EventWorker,
-} from '../../../src/events/index.js';
 import { createMetricsRegistry, silentLogger } from '../../../src/log/index.js';
 import { CallService, createServices, type Repositories } from '../../../src/services/index.js';
 import { createRepositories } from '../../../src/store/index.js';
@@ -35,8 +29,9 @@ import { loadAudio } from '../../../src/voice/audio/loadAudio.js';
 import { CallControl } from '../../../src/voice/control/CallControl.js';
 import { EspeakEngine } from '../../../src/voice/speech/EspeakEngine.js';
 import { applicationWithKeys } from '../../support/application.js';
-import { TEST_REDIS_URL, testRedis } from '../../support/redis.js';
+import { testRedis } from '../../support/redis.js';
 import { startTestApp, type TestApp } from '../support/httpApp.js';
+import { startTestPipeline } from '../../support/pipeline.js';
 
 /** A confab of SIP service, media hub, call control, the Calls API over HTTP, and a webhook app. */
 export interface CallsRig {
@@ -88,17 +83,7 @@ export async function startCallsRig(
     },
     rtc: { eventUrl: null, eventMethod: 'POST' },
   };
-  const worker: EventWorker = await startEventWorker({
-    redisUrl: TEST_REDIS_URL,
-    keys: redis.keys,
-    applications: [application],
-    deliverWebhooks: false,
-  });
-  const producer: EventProducer = await createEventProducer({
-    redisUrl: TEST_REDIS_URL,
-    keys: redis.keys,
-    confirmPollMs: 200,
-  });
+  const { worker, producer } = await startTestPipeline(redis.keys, [application]);
   const repos = createRepositories(redis.redis, redis.keys);
   const min = portBase;
   portBase = portBase >= 49000 ? 40000 : portBase + 250;

@@ -4,18 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConversationMediaHub, startSipService, type SipService } from '../../../src/channels/index.js';
 import type { ApplicationConfig, ConfabConfig, NumberConfig } from '../../../src/config/index.js';
-import {
-  createEventProducer,
-  signWebhook,
-  startEventWorker,
-  type EventProducer,
-  type EventWorker,
-} from '../../../src/events/index.js';
+import { signWebhook } from '../../../src/events/index.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { createRepositories } from '../../../src/store/index.js';
 import type { Repositories } from '../../../src/services/index.js';
 import { createVoice, type SpeechEngine, type Voice } from '../../../src/voice/index.js';
-import { TEST_REDIS_URL, testRedis } from '../../support/redis.js';
+import { testRedis } from '../../support/redis.js';
+import { bareApplication, startTestPipeline } from '../../support/pipeline.js';
 
 /** The numbers of the rig. */
 export const NUMBER = '15550002000';
@@ -102,26 +97,7 @@ export async function startVoiceRig(options: VoiceRigOptions = {}): Promise<Voic
     events: { workerConcurrency: 1, webhookAttempts: 3, webhookBackoffMs: 50, webhookTimeoutMs: 2000 },
   };
   // The real event pipeline records the calls' conversation events (webhook delivery is not under test here).
-  const worker: EventWorker = await startEventWorker({
-    redisUrl: TEST_REDIS_URL,
-    keys: redis.keys,
-    applications: [
-      {
-        id: applicationId,
-        name: 'app',
-        publicKeyPem: '',
-        signatureSecret: 's3cret',
-        rtcEventUrl: null,
-        rtcEventMethod: 'POST',
-      },
-    ],
-    deliverWebhooks: false,
-  });
-  const producer: EventProducer = await createEventProducer({
-    redisUrl: TEST_REDIS_URL,
-    keys: redis.keys,
-    confirmPollMs: 200,
-  });
+  const { worker, producer } = await startTestPipeline(redis.keys, [bareApplication(applicationId)]);
   const repositories = createRepositories(redis.redis, redis.keys);
   const hub = new ConversationMediaHub({ logger: silentLogger() });
   const voice = await createVoice({
