@@ -11,7 +11,13 @@ import {
 } from './channels/index.js';
 import type { ConfabConfig } from './config/index.js';
 import type { Application } from './domain/index.js';
-import { createEventProducer, createRealtimeFeed, signWebhook, startEventWorker } from './events/index.js';
+import {
+  createEventProducer,
+  createRealtimeFeed,
+  createWebhookOutbox,
+  signWebhook,
+  startEventWorker,
+} from './events/index.js';
 import { CallService, createServices } from './services/index.js';
 import type { Logger, MetricsRegistry } from './log/index.js';
 import { createMetricsRegistry } from './log/index.js';
@@ -185,6 +191,9 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
         logger,
       });
       parts.push({ name: 'media-control', close: () => mediaControl.close() });
+      // Voice events are stored in Redis and delivered by the event workers (any process running one).
+      const outbox = await createWebhookOutbox({ redisUrl, keys, logger });
+      parts.push({ name: 'webhook-outbox', close: () => outbox.close() });
       // Call control: numbers with a static NCCO and applications with an answer URL drive their calls.
       let voice: Voice;
       // The `connect` action dials through the Calls API, which needs the controller: bound once both exist.
@@ -195,6 +204,7 @@ export async function startConfab(options: StartOptions): Promise<RunningConfab>
           hub,
           repositories,
           sign: signWebhook,
+          outbox,
           logger,
           connect: (call, action, signal) =>
             connect === null ? Promise.resolve({ next: null }) : connect(call, action, signal),

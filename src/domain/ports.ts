@@ -165,3 +165,27 @@ export interface EventRepository {
 export interface EventPort {
   emit(event: NewEvent): Promise<ConversationEvent>;
 }
+
+/** A request to an application URL that must not be lost (a voice event, say). */
+export interface OutboundWebhook {
+  readonly applicationId: string;
+  /**
+   * Requests of one stream (a call's uuid) are sent one at a time, in the order they were handed over; a
+   * request waits until the one before it was delivered or given up.
+   */
+  readonly stream: string;
+  readonly method: 'GET' | 'POST';
+  /** Where it goes; a GET carries its parameters in the query string. */
+  readonly url: string;
+  /** The JSON body of a POST. */
+  readonly body?: string;
+}
+
+/**
+ * Durable webhook delivery (the events room implements it over Redis and BullMQ). `enqueue` resolves once
+ * the request is stored; it is then sent signed with the application's secret, retried with backoff, and
+ * kept as a dead letter when its attempts run out, across restarts of the process that handed it over.
+ */
+export interface WebhookOutbox {
+  enqueue(webhook: OutboundWebhook): Promise<void>;
+}

@@ -1,16 +1,20 @@
 import type { Application } from '../domain/index.js';
 import type { KeyScheme, RedisClient } from '../store/index.js';
-import { deliverOnce, webhookBody } from './WebhookDelivery.js';
+import {
+  deliverOnce,
+  sendSigned,
+  webhookBody,
+  type DeliveryOutcome,
+  type SignedRequest,
+} from './WebhookDelivery.js';
 import type { MetricsRegistry } from '../log/index.js';
 import { EventMetrics } from './EventMetrics.js';
 
-/** A webhook delivery that exhausted its retries. */
-export interface DeadLetter {
-  /** `<conversation id>.<event id>`: unique per application. */
+/** What every dead letter says. */
+interface DeadLetterBase {
+  /** Unique per application: `<conversation id>.<event id>`, or `<stream>.<request id>` for a request. */
   readonly id: string;
   readonly applicationId: string;
-  readonly conversationId: string;
-  readonly eventId: number;
   /** The URL the attempts went to. */
   readonly url: string;
   readonly attempts: number;
@@ -18,6 +22,24 @@ export interface DeadLetter {
   /** When it was given up (ISO-8601). */
   readonly failedAt: string;
 }
+
+/** A conversation event whose webhook delivery exhausted its retries. */
+export interface EventDeadLetter extends DeadLetterBase {
+  readonly kind: 'event';
+  readonly conversationId: string;
+  readonly eventId: number;
+}
+
+/** A request of the webhook outbox (a voice event) that exhausted its retries; it keeps the request. */
+export interface RequestDeadLetter extends DeadLetterBase {
+  readonly kind: 'request';
+  /** The outbox stream (a call's uuid). */
+  readonly stream: string;
+  readonly request: SignedRequest;
+}
+
+/** A webhook delivery that exhausted its retries. */
+export type DeadLetter = EventDeadLetter | RequestDeadLetter;
 
 /** Stores a dead letter (replacing an older one of the same event). */
 export async function recordDeadLetter(
@@ -43,9 +65,10 @@ export async function listDeadLetters(options: ListDeadLettersOptions): Promise<
   const letters: DeadLetter[] = [];
   for (const applicationId of options.applicationIds) {
     const all = await options.redis.hvals(options.keys.webhookDeadLetters(applicationId));
-    letters.push(...all.map((json) => JSON.parse(json) as DeadLetter));
+    // Letters stored before requests could become dead letters carry no kind: they are events.
+    letters.push(...all.map((json) => ({ kind: 'event', ...(JSON.parse(json) as object) }) as DeadLetter));
   }
-  letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt) || a.eventId - b.eventId);
+  letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt) || orderInStream(a, b));
 
   return letters.slice(0, options.limit ?? 1000);
 }
@@ -75,9 +98,10 @@ export interface ReplayResult {
 }
 
 /**
- * Delivers dead letters again, once each, in event order per conversation (`confab webhooks replay`). A
- * success removes the letter; a failure keeps it with its attempt count raised. The event goes to the
- * application's current URL, with a fresh signature. A letter whose event no longer exists is dropped.
+ * Delivers dead letters again, once each, in order per conversation or stream (`confab webhooks replay`).
+ * A success removes the letter; a failure keeps it with its attempt count raised. An event goes to the
+ * application's current URL, a request to its own URL, each with a fresh signature. A letter whose event
+ * no longer exists is dropped.
  */
 export async function replayDeadLetters(options: ReplayDeadLettersOptions): Promise<ReplayResult> {
   const wanted = options.ids === undefined ? null : new Set(options.ids);
@@ -88,23 +112,26 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
       await listDeadLetters({ ...options, applicationIds: [application.id], limit: Number.MAX_SAFE_INTEGER })
     )
       .filter((letter) => wanted === null || wanted.has(letter.id))
-      .sort((a, b) => a.conversationId.localeCompare(b.conversationId) || a.eventId - b.eventId);
+      .sort((a, b) => streamOf(a).localeCompare(streamOf(b)) || orderInStream(a, b));
     const deadKey = options.keys.webhookDeadLetters(application.id);
+    const timeoutMs = options.timeoutMs ?? 5000;
     for (const letter of letters) {
-      const stored = await options.redis.hget(
-        options.keys.conversationEvents(application.id, letter.conversationId),
-        String(letter.eventId),
-      );
-      if (stored === null) {
-        await options.redis.hdel(deadKey, letter.id);
-        continue;
+      let outcome: DeliveryOutcome;
+      if (letter.kind === 'request') {
+        metrics?.webhookAttempts.inc({ application: application.id });
+        outcome = await sendSigned(application, letter.request, timeoutMs);
+      } else {
+        const stored = await options.redis.hget(
+          options.keys.conversationEvents(application.id, letter.conversationId),
+          String(letter.eventId),
+        );
+        if (stored === null) {
+          await options.redis.hdel(deadKey, letter.id);
+          continue;
+        }
+        metrics?.webhookAttempts.inc({ application: application.id });
+        outcome = await deliverOnce(application, webhookBody(stored, options.publicUrl), timeoutMs);
       }
-      metrics?.webhookAttempts.inc({ application: application.id });
-      const outcome = await deliverOnce(
-        application,
-        webhookBody(stored, options.publicUrl),
-        options.timeoutMs ?? 5000,
-      );
       if (outcome.ok) {
         metrics?.webhookSuccesses.inc({ application: application.id });
         await options.redis.hdel(deadKey, letter.id);
@@ -115,7 +142,7 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
           ...letter,
           attempts: letter.attempts + 1,
           lastError: outcome.error,
-          url: application.rtcEventUrl ?? letter.url,
+          url: letter.kind === 'request' ? letter.url : (application.rtcEventUrl ?? letter.url),
         };
         await recordDeadLetter(options.redis, options.keys, again);
         result.failed.push(again);
@@ -124,4 +151,18 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
   }
 
   return result;
+}
+
+/** The conversation or outbox stream a letter belongs to. */
+function streamOf(letter: DeadLetter): string {
+  return letter.kind === 'event' ? letter.conversationId : letter.stream;
+}
+
+/** Event letters by event id; request letters keep the order of their failure times. */
+function orderInStream(a: DeadLetter, b: DeadLetter): number {
+  if (a.kind === 'event' && b.kind === 'event') {
+    return a.eventId - b.eventId;
+  }
+
+  return a.failedAt.localeCompare(b.failedAt);
 }

@@ -28,9 +28,21 @@ export interface RecordJobData {
   readonly events: readonly RecordJobEvent[];
 }
 
-/** The data of a webhook job: deliver what conversation `conversationId` has recorded beyond its cursor. */
-export interface WebhookJobData {
-  readonly conversationId: string;
+/**
+ * The data of a webhook job: deliver what conversation `conversationId` has recorded beyond its cursor
+ * (job name `deliver`), or the requests waiting in outbox stream `stream` (job name `outbox`).
+ */
+export type WebhookJobData = { readonly conversationId: string } | { readonly stream: string };
+
+/** A request waiting in an outbox stream (the JSON of each entry of its list). */
+export interface OutboxEntry {
+  /** Unique within the application; names its attempts counter and its dead letter. */
+  readonly id: string;
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly body?: string;
+  /** When it was handed over (ISO-8601). */
+  readonly queuedAt: string;
 }
 
 /** What both sides of the pipeline are built with. */

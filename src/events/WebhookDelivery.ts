@@ -37,6 +37,13 @@ export function webhookBody(storedJson: string, publicUrl?: string): string {
   return JSON.stringify(payload);
 }
 
+/** One request as it goes out: a POST with its JSON body, or a GET with its parameters in the URL. */
+export interface SignedRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly body?: string;
+}
+
 /**
  * One signed POST of `body` to the application's `rtcEventUrl`, bounded by `timeoutMs`. A 2xx answer is
  * success; anything else (another status, a refused connection, the timeout) is a failed attempt.
@@ -51,16 +58,35 @@ export async function deliverOnce(
   if (application.rtcEventUrl === null) {
     return { ok: false, error: 'the application has no rtc event url' };
   }
+
+  return sendSigned(application, { method: 'POST', url: application.rtcEventUrl, body }, timeoutMs, abort);
+}
+
+/**
+ * Sends one request signed with the application's secret (`Authorization: Bearer`, an HS256 JWT whose
+ * `payload_hash` covers a POST's exact body or a GET's query string), bounded by `timeoutMs`. A 2xx answer
+ * is success; anything else is a failed attempt. Never throws.
+ */
+export async function sendSigned(
+  application: Pick<Application, 'id' | 'signatureSecret'>,
+  request: SignedRequest,
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<DeliveryOutcome> {
   try {
-    const token = await signWebhook(application.signatureSecret, application.id, body);
-    const response = await fetch(application.rtcEventUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${token}`,
-        'user-agent': 'confab-webhooks',
-      },
-      body,
+    const signed = request.method === 'POST' ? (request.body ?? '') : new URL(request.url).search;
+    const token = await signWebhook(application.signatureSecret, application.id, signed);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      'user-agent': 'confab-webhooks',
+    };
+    if (request.method === 'POST') {
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      ...(request.method === 'POST' ? { body: request.body ?? '' } : {}),
       signal:
         abort === undefined
           ? AbortSignal.timeout(timeoutMs)

@@ -1,17 +1,30 @@
-import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Application } from '../domain/index.js';
 import type { Logger } from '../log/index.js';
 import { createRedis, type KeyScheme, type RedisClient } from '../store/index.js';
-import { recordDeadLetter } from './DeadLetters.js';
+import { recordDeadLetter, type DeadLetter } from './DeadLetters.js';
 import type { EventMetrics } from './EventMetrics.js';
-import { webhookQueueName, type WebhookJobData, type WebhookRetryOptions } from './EventPipelineTypes.js';
-import { deliverOnce, webhookBody } from './WebhookDelivery.js';
+import {
+  webhookQueueName,
+  type OutboxEntry,
+  type WebhookJobData,
+  type WebhookRetryOptions,
+} from './EventPipelineTypes.js';
+import { deliverOnce, sendSigned, webhookBody, type DeliveryOutcome } from './WebhookDelivery.js';
 
 /** Moves a cursor from `expected - 1` to `expected`; a cursor that has moved on already stays. */
 const ADVANCE = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current == tonumber(ARGV[1]) - 1 then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
 return 0`;
+
+/** Removes the head of an outbox list if it is still the entry just delivered (a rerun job may race). */
+const POP_IF_HEAD = `
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then redis.call('LPOP', KEYS[1]) return 1 end
+return 0`;
+
+/** How often outbox streams are swept for requests whose job was lost. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 /** Options of {@link WebhookDispatcher}. */
 export interface WebhookDispatcherOptions {
@@ -40,19 +53,30 @@ export interface WebhookDispatcherOptions {
  * letter, the cursor moves past it, and delivery goes on. Every application has its own queue and its
  * own BullMQ worker with its own concurrency, so a slow or dead endpoint can only ever hold up its own
  * application's deliveries.
+ *
+ * The same workers drain the webhook outbox ({@link RedisWebhookOutbox}): requests, such as voice events,
+ * kept in a Redis list per stream (a call). An `outbox` job sends the head of its stream's list, pops it on
+ * success, and otherwise follows the same attempts, backoff and dead letters as conversation events. A
+ * sweep at start and every minute kicks streams whose job was lost (a process that died between storing
+ * a request and adding its job).
  */
 export class WebhookDispatcher {
   readonly #options: WebhookDispatcherOptions;
+  /** Applications with a conversation webhook URL. */
   readonly #apps = new Map<string, Application>();
+  /** Every application: any of them may have outbox requests (a call's own event URL). */
+  readonly #all: readonly Application[];
   readonly #queues = new Map<string, Queue<WebhookJobData>>();
   readonly #workers: Worker<WebhookJobData>[] = [];
   readonly #connections: RedisClient[] = [];
   readonly #closing = new AbortController();
+  #sweeper: NodeJS.Timeout | null = null;
   #closed = false;
 
   /** @param options - see {@link WebhookDispatcherOptions}. */
   constructor(options: WebhookDispatcherOptions) {
     this.#options = options;
+    this.#all = options.applications;
     for (const application of options.applications) {
       if (application.rtcEventUrl !== null) {
         this.#apps.set(application.id, application);
@@ -74,21 +98,14 @@ export class WebhookDispatcher {
     const jobs = [...new Set(conversationIds)].map((conversationId) => ({
       name: 'deliver',
       data: { conversationId },
-      opts: {
-        deduplication: { id: `c-${conversationId}`, keepLastIfActive: true },
-        removeOnComplete: true,
-        removeOnFail: true,
-        // Errors other than a failed attempt (Redis away, say) retry the whole job soon.
-        attempts: 1000,
-        backoff: { type: 'fixed', delay: 1000 },
-      },
+      opts: deliveryJobOptions(`c-${conversationId}`),
     }));
     await queue.addBulk(jobs);
   }
 
-  /** Starts one delivery worker per application that has a webhook URL. */
+  /** Starts one delivery worker per application, then sweeps the outbox. */
   async startDelivery(): Promise<void> {
-    for (const application of this.#apps.values()) {
+    for (const application of this.#all) {
       const connection = createRedis({
         url: this.#options.redisUrl,
         role: 'blocking',
@@ -97,7 +114,10 @@ export class WebhookDispatcher {
       this.#connections.push(connection);
       const worker = new Worker<WebhookJobData>(
         webhookQueueName(application.id),
-        async (job, token) => this.#deliver(application, job, token),
+        async (job, token) =>
+          'stream' in job.data
+            ? this.#drainStream(application, job, job.data.stream, token)
+            : this.#deliver(application, job, job.data.conversationId, token),
         {
           connection,
           prefix: this.#options.keys.queuePrefix(),
@@ -114,6 +134,9 @@ export class WebhookDispatcher {
       this.#workers.push(worker);
       await worker.waitUntilReady();
     }
+    await this.#sweep();
+    this.#sweeper = setInterval(() => void this.#sweep(), SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
   }
 
   /** Stops the delivery workers and closes the queues. Idempotent. */
@@ -122,6 +145,9 @@ export class WebhookDispatcher {
       return;
     }
     this.#closed = true;
+    if (this.#sweeper !== null) {
+      clearInterval(this.#sweeper);
+    }
     // Attempts under way are cut short; their jobs are retried (by another worker) without counting them.
     this.#closing.abort();
     await Promise.all(this.#workers.map((worker) => worker.close().catch(() => undefined)));
@@ -145,19 +171,40 @@ export class WebhookDispatcher {
     return queue;
   }
 
+  /** Adds an `outbox` job for each outbox stream of every application that still holds requests. */
+  async #sweep(): Promise<void> {
+    const { client, keys, logger } = this.#options;
+    try {
+      for (const application of this.#all) {
+        const prefix = keys.webhookOutbox(application.id, '');
+        const streams: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+          cursor = next;
+          streams.push(...found.map((key) => key.slice(prefix.length)));
+        } while (cursor !== '0' && !this.#closed);
+        if (streams.length > 0) {
+          await addOutboxJobs(this.#queue(application.id), streams);
+        }
+      }
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'outbox sweep failed');
+    }
+  }
+
   /** Delivers everything of one conversation beyond its cursor, in order. */
   async #deliver(
     application: Application,
     job: Job<WebhookJobData>,
+    conversationId: string,
     token: string | undefined,
   ): Promise<void> {
-    const { client, keys, metrics, retry, logger } = this.#options;
+    const { client, keys, metrics, logger } = this.#options;
     const app = application.id;
-    const conversationId = job.data.conversationId;
     const cursorKey = keys.conversationWebhookCursor(app, conversationId);
     const seqKey = keys.conversationSeq(app, conversationId);
     const eventsKey = keys.conversationEvents(app, conversationId);
-    const attemptsKey = keys.webhookAttempts(app);
     const labels = { application: app };
     for (;;) {
       const [cursorRaw, seqRaw] = await client.mget(cursorKey, seqKey);
@@ -176,43 +223,146 @@ export class WebhookDispatcher {
       const outcome = await deliverOnce(
         application,
         webhookBody(stored, this.#options.publicUrl),
-        retry.timeoutMs,
+        this.#options.retry.timeoutMs,
         this.#closing.signal,
       );
-      if (this.#closed) {
-        throw new Error('the webhook worker is closing');
-      }
-      const field = `${conversationId}:${next}`;
-      if (outcome.ok) {
-        metrics.webhookSuccesses.inc(labels);
-        await client.eval(ADVANCE, 1, cursorKey, next);
-        await client.hdel(attemptsKey, field);
-        continue;
-      }
-      metrics.webhookFailures.inc(labels);
-      const attempts = await client.hincrby(attemptsKey, field, 1);
-      const log = logger.child({ applicationId: app, conversationId, eventId: next, attempts });
-      if (attempts >= retry.attempts) {
-        await recordDeadLetter(client, keys, {
+      await this.#settle(application, job, token, outcome, {
+        field: `${conversationId}:${next}`,
+        log: logger.child({ applicationId: app, conversationId, eventId: next }),
+        letter: (attempts, lastError) => ({
+          kind: 'event',
           id: `${conversationId}.${next}`,
           applicationId: app,
           conversationId,
           eventId: next,
           url: application.rtcEventUrl ?? '',
           attempts,
-          lastError: outcome.error,
+          lastError,
           failedAt: new Date().toISOString(),
-        });
-        metrics.webhookDeadLetters.inc(labels);
-        log.error({ err: outcome.error }, 'webhook delivery exhausted its retries; kept as a dead letter');
-        await client.eval(ADVANCE, 1, cursorKey, next);
-        await client.hdel(attemptsKey, field);
-        continue;
-      }
-      const delay = retry.backoffMs * 2 ** (attempts - 1);
-      log.warn({ err: outcome.error, retryInMs: delay }, 'webhook attempt failed');
-      await job.moveToDelayed(Date.now() + delay, token);
-      throw new DelayedError();
+        }),
+        advance: async () => void (await client.eval(ADVANCE, 1, cursorKey, next)),
+      });
     }
   }
+
+  /** Delivers the requests of one outbox stream, oldest first. */
+  async #drainStream(
+    application: Application,
+    job: Job<WebhookJobData>,
+    stream: string,
+    token: string | undefined,
+  ): Promise<void> {
+    const { client, keys, metrics, logger } = this.#options;
+    const app = application.id;
+    const listKey = keys.webhookOutbox(app, stream);
+    for (;;) {
+      const head = await client.lindex(listKey, 0);
+      if (head === null || this.#closed) {
+        return;
+      }
+      const entry = JSON.parse(head) as OutboxEntry;
+      metrics.webhookAttempts.inc({ application: app });
+      const request = {
+        method: entry.method,
+        url: entry.url,
+        ...(entry.body === undefined ? {} : { body: entry.body }),
+      };
+      const outcome = await sendSigned(
+        application,
+        request,
+        this.#options.retry.timeoutMs,
+        this.#closing.signal,
+      );
+      await this.#settle(application, job, token, outcome, {
+        field: `outbox:${stream}:${entry.id}`,
+        log: logger.child({ applicationId: app, stream, requestId: entry.id, url: entry.url }),
+        letter: (attempts, lastError) => ({
+          kind: 'request',
+          id: `${stream}.${entry.id}`,
+          applicationId: app,
+          stream,
+          request,
+          url: entry.url,
+          attempts,
+          lastError,
+          failedAt: new Date().toISOString(),
+        }),
+        advance: async () => void (await client.eval(POP_IF_HEAD, 1, listKey, head)),
+      });
+    }
+  }
+
+  /**
+   * Books the outcome of one attempt. Success, or a failure that used up the attempts (kept as a dead
+   * letter), moves past the item (`advance`) and returns; any other failure parks the job as delayed by
+   * the backoff and throws BullMQ's DelayedError, which ends this run of the job.
+   */
+  async #settle(
+    application: Application,
+    job: Job<WebhookJobData>,
+    token: string | undefined,
+    outcome: DeliveryOutcome,
+    item: {
+      readonly field: string;
+      readonly log: Logger;
+      readonly letter: (attempts: number, lastError: string) => DeadLetter;
+      readonly advance: () => Promise<void>;
+    },
+  ): Promise<void> {
+    const { client, keys, metrics, retry } = this.#options;
+    if (this.#closed) {
+      throw new Error('the webhook worker is closing');
+    }
+    const labels = { application: application.id };
+    const attemptsKey = keys.webhookAttempts(application.id);
+    if (outcome.ok) {
+      metrics.webhookSuccesses.inc(labels);
+      await item.advance();
+      await client.hdel(attemptsKey, item.field);
+
+      return;
+    }
+    metrics.webhookFailures.inc(labels);
+    const attempts = await client.hincrby(attemptsKey, item.field, 1);
+    const log = item.log.child({ attempts });
+    if (attempts >= retry.attempts) {
+      await recordDeadLetter(client, keys, item.letter(attempts, outcome.error));
+      metrics.webhookDeadLetters.inc(labels);
+      log.error({ err: outcome.error }, 'webhook delivery exhausted its retries; kept as a dead letter');
+      await item.advance();
+      await client.hdel(attemptsKey, item.field);
+
+      return;
+    }
+    const delay = retry.backoffMs * 2 ** (attempts - 1);
+    log.warn({ err: outcome.error, retryInMs: delay }, 'webhook attempt failed');
+    await job.moveToDelayed(Date.now() + delay, token);
+    throw new DelayedError();
+  }
+}
+
+/** Makes sure an `outbox` job will look at each of these streams (at most one active and one waiting each). */
+export async function addOutboxJobs(queue: Queue<WebhookJobData>, streams: readonly string[]): Promise<void> {
+  await queue.addBulk(
+    [...new Set(streams)].map((stream) => ({
+      name: 'outbox',
+      data: { stream },
+      opts: deliveryJobOptions(`o-${stream}`),
+    })),
+  );
+}
+
+/**
+ * The options of a delivery job. BullMQ's deduplication (`keepLastIfActive`) keeps at most one job per
+ * conversation or stream active and one waiting; errors other than a failed attempt (Redis away, say)
+ * retry the whole job soon.
+ */
+function deliveryJobOptions(deduplicationId: string): JobsOptions {
+  return {
+    deduplication: { id: deduplicationId, keepLastIfActive: true },
+    removeOnComplete: true,
+    removeOnFail: true,
+    attempts: 1000,
+    backoff: { type: 'fixed', delay: 1000 },
+  };
 }

@@ -10,6 +10,8 @@ export {
   listDeadLetters,
   replayDeadLetters,
   type DeadLetter,
+  type EventDeadLetter,
+  type RequestDeadLetter,
   type ListDeadLettersOptions,
   type ReplayDeadLettersOptions,
   type ReplayResult,
@@ -25,3 +27,4 @@ export {
   type PipelineBaseOptions,
 } from './EventPipelineTypes.js';
 export { createRealtimeFeed, type RealtimeFeedOptions } from './RedisRealtimeFeed.js';
+export { createWebhookOutbox, RedisWebhookOutbox, type WebhookOutboxOptions } from './WebhookOutbox.js';

@@ -28,8 +28,9 @@
  * | `legs` | zset | leg ids by creation |
  * | `session:<id>` | string | JSON Session, with a Redis TTL |
  * | `conv:<id>:webhook-cursor` | string | id of the last event delivered (or dead-lettered) to the app's webhook |
- * | `webhook-attempts` | hash | `<conversation id>:<event id>` → failed delivery attempts so far |
- * | `webhook-dead` | hash | `<conversation id>.<event id>` → JSON dead letter of a webhook delivery |
+ * | `webhook-attempts` | hash | `<conversation id>:<event id>` or `outbox:<stream>:<request id>` → failed attempts so far |
+ * | `webhook-dead` | hash | dead letter id → JSON dead letter of a webhook delivery |
+ * | `outbox:<stream>` | list | JSON requests (voice events of a call) waiting for delivery, oldest first |
  *
  * Outside the application tag: `global:recorded:<producer id>` is the pub/sub channel on which the recording
  * script confirms a producer's jobs (see src/events and docs/events.md).
@@ -135,6 +136,10 @@ export class KeyScheme {
   /** Webhook deliveries that exhausted their retries (dead letters) of an application. */
   webhookDeadLetters(app: string): string {
     return `${this.app(app)}:webhook-dead`;
+  }
+  /** The requests of one outbox stream (a call's voice events) not delivered yet, oldest first. */
+  webhookOutbox(app: string, stream: string): string {
+    return `${this.app(app)}:outbox:${stream}`;
   }
   /** The pub/sub channel on which the recording script confirms the jobs of one event producer. */
   producerChannel(producerId: string): string {

@@ -1,5 +1,6 @@
 import type { ConversationMediaHub, PhoneCall } from '../channels/index.js';
 import type { ConfabConfig } from '../config/index.js';
+import type { WebhookOutbox } from '../domain/index.js';
 import { type Logger, silentLogger } from '../log/index.js';
 import type { Repositories } from '../services/index.js';
 import { CallControl } from './control/CallControl.js';
@@ -18,6 +19,8 @@ export interface VoiceOptions {
   readonly repositories: Pick<Repositories, 'conversations'>;
   /** Signs answer, callback and event requests (the events room's `signWebhook`). */
   readonly sign?: WebhookSigner;
+  /** Durable voice event delivery (the events room's outbox); in-process delivery without it. */
+  readonly outbox?: WebhookOutbox;
   /** The `talk` engine; `'default'` finds espeak-ng, null means none. @defaultValue 'default' */
   readonly speech?: SpeechEngine | null | 'default';
   /** Runs `connect` actions (the Calls API); without it `connect` fails with an event. */
@@ -79,6 +82,7 @@ export async function createVoice(options: VoiceOptions): Promise<Voice> {
       eventMethod: app.voice.eventMethod,
     })),
     sign: options.sign,
+    ...(options.outbox === undefined ? {} : { outbox: options.outbox }),
     attempts: options.eventRetry?.attempts ?? config.events.webhookAttempts,
     backoffMs: options.eventRetry?.backoffMs ?? 1000,
     timeoutMs: options.eventRetry?.timeoutMs ?? config.events.webhookTimeoutMs,

@@ -194,7 +194,11 @@ describe('webhook delivery', () => {
     );
     const letters = await listDeadLetters({ redis: ctx.redis, keys: ctx.keys, applicationIds: [app.id] });
     expect(
-      letters.map((letter) => [letter.conversationId, letter.eventId, letter.attempts, letter.lastError]),
+      letters.map((letter) =>
+        letter.kind === 'event'
+          ? [letter.conversationId, letter.eventId, letter.attempts, letter.lastError]
+          : letter,
+      ),
     ).toEqual([
       ['CON-x', 1, 3, 'HTTP 500'],
       ['CON-x', 2, 3, 'HTTP 500'],
@@ -208,7 +212,9 @@ describe('webhook delivery', () => {
     expect(stillFailing.failed.map((letter) => letter.attempts)).toEqual([4, 4]);
     status = 200;
     const replay = await replayDeadLetters({ redis: ctx.redis, keys: ctx.keys, applications: [app] });
-    expect(replay.delivered.map((letter) => letter.eventId)).toEqual([1, 2]);
+    expect(replay.delivered.map((letter) => (letter.kind === 'event' ? letter.eventId : letter.id))).toEqual([
+      1, 2,
+    ]);
     expect(receiver.received.slice(-2).map(({ json }) => json.id)).toEqual([1, 2]);
     expect(await listDeadLetters({ redis: ctx.redis, keys: ctx.keys, applicationIds: [app.id] })).toEqual([]);
   });

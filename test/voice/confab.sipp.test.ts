@@ -11,6 +11,7 @@ import { mintToken } from '../../src/auth/index.js';
 import { minimalYaml, scratch, type Scratch } from '../support/config.js';
 import { freePort } from '../support/net.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
+import { createRedis, KeyScheme } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from './support/httpApp.js';
 import { uacScenario } from './support/scenario.js';
 
@@ -72,7 +73,7 @@ describe('confab start with numbers[].ncco', () => {
       await startConfab({
         config,
         logger: silentLogger(),
-        roles: { http: true, worker: false },
+        roles: { http: true, worker: true },
         strict: false,
         searchPath: process.env.PATH ?? '',
       }),
@@ -102,6 +103,78 @@ describe('confab start with numbers[].ncco', () => {
     ]);
   });
 
+  it('keeps voice events in Redis while no worker runs; a worker started later delivers them in order', async () => {
+    app = await startTestApp();
+    const sipPort = await freePort();
+    const { file, appId } = await yamlWith(
+      `${app.url}/event`,
+      ['      - { action: wait, timeout: 0.2 }'],
+      sipPort,
+    );
+    const { config } = loadConfig({ file, env: {} });
+    const gateway = await startConfab({
+      config,
+      logger: silentLogger(),
+      roles: { http: true, worker: false },
+      strict: false,
+      searchPath: process.env.PATH ?? '',
+    });
+    running.push(gateway);
+    const result = await runSipp([
+      '-sf',
+      uacScenario({ end: 'bye' }),
+      '-s',
+      '14155550100',
+      '-m',
+      '1',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      `127.0.0.1:${sipPort}`,
+    ]);
+    expect(result.code, result.explain).toBe(0);
+    const redis = createRedis({ url: TEST_REDIS_URL });
+    try {
+      const keys = new KeyScheme(config.redis.prefix);
+      const outboxKeys = async (): Promise<string[]> => redis.keys(`${keys.webhookOutbox(appId, '')}*`);
+      const stored = async (): Promise<number> => {
+        const found = await outboxKeys();
+
+        return found.length === 1 ? redis.llen(found[0]!) : 0;
+      };
+      const deadline = Date.now() + 10_000;
+      while ((await stored()) < 4 && Date.now() < deadline) {
+        await new Promise((wake) => setTimeout(wake, 50));
+      }
+      expect(await stored()).toBe(4);
+      // The gateway goes away; nothing was delivered, nothing is lost.
+      running.splice(running.indexOf(gateway), 1);
+      await gateway.stop('test: gateway restart');
+      expect(app.at('/event')).toEqual([]);
+
+      running.push(
+        await startConfab({
+          config,
+          logger: silentLogger(),
+          roles: { http: false, worker: true },
+          strict: false,
+          searchPath: process.env.PATH ?? '',
+        }),
+      );
+      await app.waitFor((r) => r.some((e) => e.body?.status === 'completed'));
+      expect(app.at('/event').map((e) => e.body?.status)).toEqual([
+        'started',
+        'ringing',
+        'answered',
+        'completed',
+      ]);
+      expect(await outboxKeys()).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('records with the NCCO and serves the recording at its recording_url to admin tokens only', async () => {
     app = await startTestApp();
     const sipPort = await freePort();
@@ -117,7 +190,7 @@ describe('confab start with numbers[].ncco', () => {
       await startConfab({
         config,
         logger: silentLogger(),
-        roles: { http: true, worker: false },
+        roles: { http: true, worker: true },
         strict: false,
         searchPath: process.env.PATH ?? '',
       }),
@@ -161,7 +234,7 @@ describe('confab start with numbers[].ncco', () => {
     const starting = startConfab({
       config,
       logger: silentLogger(),
-      roles: { http: true, worker: false },
+      roles: { http: true, worker: true },
       strict: false,
       searchPath: process.env.PATH ?? '',
     });

@@ -1,6 +1,7 @@
+import type { WebhookOutbox } from '../../domain/index.js';
 import { type Logger, silentLogger } from '../../log/index.js';
 import type { VoiceCall, VoiceEventSink, VoiceWebhookTarget } from '../VoiceTypes.js';
-import { callWebhook, type WebhookSigner } from './fetchAnswer.js';
+import { callWebhook, webhookRequest, type WebhookSigner } from './fetchAnswer.js';
 
 /** The application fields voice events need. */
 export interface VoiceEventApplication {
@@ -13,7 +14,13 @@ export interface VoiceEventApplication {
 /** Options of {@link VoiceEventDispatcher}. */
 export interface VoiceEventDispatcherOptions {
   readonly applications: readonly VoiceEventApplication[];
-  /** Signs each request (the events room's `signWebhook`). */
+  /**
+   * Durable delivery (the events room's Redis outbox): events are stored there and sent by the event
+   * workers, signed, retried and dead-lettered like conversation webhooks. Without it they are sent from
+   * this process with the retries below, and a restart loses what was not delivered yet.
+   */
+  readonly outbox?: WebhookOutbox;
+  /** Signs each request (the events room's `signWebhook`); in-process delivery only. */
   readonly sign?: WebhookSigner;
   /** Attempts per event before it is given up (logged). @defaultValue 5 */
   readonly attempts?: number;
@@ -25,11 +32,12 @@ export interface VoiceEventDispatcherOptions {
 }
 
 /**
- * Posts voice events to the call's event URL (the Calls API's `event_url`, else the application's
- * `voice.event_url`): signed like the conversation webhooks (HS256 JWT binding the body's SHA-256), in
- * order per call (each waits for the one before it), retried with doubling backoff, and given up with an
- * error log after the last attempt. The queue lives in the process: unlike conversation events, voice
- * events are not kept in Redis, so a restart loses what was not delivered yet.
+ * Sends voice events to the call's event URL (the Calls API's `event_url`, else the application's
+ * `voice.event_url`), in order per call. With an outbox (as `confab start` runs) each event is stored in
+ * Redis, in the call's order, and the event workers deliver it: signed like the conversation webhooks
+ * (HS256 JWT binding the body's SHA-256), retried with doubling backoff, kept as a dead letter after the
+ * last attempt, and not lost across a restart. Without one, this process delivers them itself (each waits
+ * for the one before it) and gives an event up with an error log after its last attempt.
  */
 export class VoiceEventDispatcher implements VoiceEventSink {
   readonly #apps = new Map<string, VoiceEventApplication>();
@@ -69,7 +77,12 @@ export class VoiceEventDispatcher implements VoiceEventSink {
     }
     const key = call.uuid;
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.#deliver(app, target, event, call.uuid));
+    const outbox = this.#options.outbox;
+    const next = previous.then(() =>
+      outbox === undefined
+        ? this.#deliver(app, target, event, call.uuid)
+        : this.#store(outbox, app, target, event, key),
+    );
     this.#chains.set(key, next);
     void next.then(() => {
       if (this.#chains.get(key) === next) {
@@ -78,6 +91,7 @@ export class VoiceEventDispatcher implements VoiceEventSink {
     });
   }
 
+  /** Resolves when every event sent so far was delivered or given up (with an outbox: stored). */
   async flush(): Promise<void> {
     while (this.#chains.size > 0) {
       await Promise.all([...this.#chains.values()]);
@@ -87,6 +101,25 @@ export class VoiceEventDispatcher implements VoiceEventSink {
   /** Stops retrying; what is queued is given up. Idempotent. */
   close(): void {
     this.#closed = true;
+  }
+
+  /** Hands one event to the outbox; a failure to store it (Redis away past its retries) is logged. */
+  async #store(
+    outbox: WebhookOutbox,
+    app: VoiceEventApplication,
+    target: VoiceWebhookTarget,
+    event: Readonly<Record<string, unknown>>,
+    uuid: string,
+  ): Promise<void> {
+    try {
+      const request = webhookRequest(target.url, target.method, event);
+      await outbox.enqueue({ applicationId: app.id, stream: uuid, method: target.method, ...request });
+    } catch (error) {
+      this.#log.error(
+        { uuid, url: target.url, status: event.status, err: (error as Error).message },
+        'voice event could not be queued; lost',
+      );
+    }
   }
 
   async #deliver(

@@ -83,7 +83,10 @@ export async function startCallsRig(
     },
     rtc: { eventUrl: null, eventMethod: 'POST' },
   };
-  const { worker, producer } = await startTestPipeline(redis.keys, [application]);
+  // Voice events go through the outbox and the pipeline's webhook workers, as in `confab start`.
+  const { worker, producer, outbox } = await startTestPipeline(redis.keys, [application], {
+    webhooks: { attempts: 2, backoffMs: 100, timeoutMs: 3000 },
+  });
   const repos = createRepositories(redis.redis, redis.keys);
   const min = portBase;
   portBase = portBase >= 49000 ? 40000 : portBase + 250;
@@ -127,8 +130,7 @@ export async function startCallsRig(
     applications: [
       { id: applicationId, signatureSecret: 's3cret', eventUrl: `${app.url}/event`, eventMethod: 'POST' },
     ],
-    backoffMs: 100,
-    attempts: 2,
+    ...(outbox === null ? {} : { outbox }),
   });
   const webhooks = callsWebhooks([{ id: applicationId, signatureSecret: 's3cret' }], {
     timing: { attempts: 1, retryDelayMs: 50 },
@@ -260,6 +262,7 @@ export async function startCallsRig(
       await hub.close();
       events.close();
       await app.close();
+      await outbox?.close();
       await producer.close();
       await worker.close();
       await redis.cleanup();

@@ -96,8 +96,11 @@ export async function startVoiceRig(options: VoiceRigOptions = {}): Promise<Voic
     http: { publicUrl: 'http://127.0.0.1:3999' } as ConfabConfig['http'],
     events: { workerConcurrency: 1, webhookAttempts: 3, webhookBackoffMs: 50, webhookTimeoutMs: 2000 },
   };
-  // The real event pipeline records the calls' conversation events (webhook delivery is not under test here).
-  const { worker, producer } = await startTestPipeline(redis.keys, [bareApplication(applicationId)]);
+  // The real event pipeline records the calls' conversation events, and its workers deliver the voice
+  // events from the outbox, as in `confab start`.
+  const { worker, producer, outbox } = await startTestPipeline(redis.keys, [bareApplication(applicationId)], {
+    webhooks: { attempts: 3, backoffMs: 50, timeoutMs: 2000 },
+  });
   const repositories = createRepositories(redis.redis, redis.keys);
   const hub = new ConversationMediaHub({ logger: silentLogger() });
   const voice = await createVoice({
@@ -105,6 +108,7 @@ export async function startVoiceRig(options: VoiceRigOptions = {}): Promise<Voic
     hub,
     repositories,
     sign: signWebhook,
+    ...(outbox === null ? {} : { outbox }),
     speech: options.speech,
     answerTiming: {
       attempts: 2,
@@ -113,7 +117,6 @@ export async function startVoiceRig(options: VoiceRigOptions = {}): Promise<Voic
       totalTimeoutMs: 1000,
       connectTimeoutMs: 500,
     },
-    eventRetry: { attempts: 3, backoffMs: 50, timeoutMs: 2000 },
     logger: silentLogger(),
   });
   const sip = await startSipService({
@@ -137,6 +140,7 @@ export async function startVoiceRig(options: VoiceRigOptions = {}): Promise<Voic
       await sip.close();
       await voice.close();
       await hub.close();
+      await outbox?.close();
       await producer.close();
       await worker.close();
       await redis.cleanup();
