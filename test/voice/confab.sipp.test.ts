@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type ConfabConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { startConfab, StartupError, type RunningConfab } from '../../src/main.js';
 import { runSipp } from '../sip/sippRun.js';
@@ -14,8 +14,13 @@ import { TEST_REDIS_URL } from '../support/redis.js';
 import { createRedis, KeyScheme } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from './support/httpApp.js';
 import { uacScenario } from './support/scenario.js';
+import { sippArgs } from './support/voiceRig.js';
 
 const running: RunningConfab[] = [];
+
+/** Starts confab on `config` with the given roles, quietly. */
+const startWith = (config: ConfabConfig, roles: { http: boolean; worker: boolean }): Promise<RunningConfab> =>
+  startConfab({ config, logger: silentLogger(), roles, strict: false, searchPath: process.env.PATH ?? '' });
 let app: TestApp | undefined;
 afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop('test over')));
@@ -69,28 +74,8 @@ describe('confab start with numbers[].ncco', () => {
       sipPort,
     );
     const { config } = loadConfig({ file, env: {} });
-    running.push(
-      await startConfab({
-        config,
-        logger: silentLogger(),
-        roles: { http: true, worker: true },
-        strict: false,
-        searchPath: process.env.PATH ?? '',
-      }),
-    );
-    const result = await runSipp([
-      '-sf',
-      uacScenario({ end: 'bye' }),
-      '-s',
-      '14155550100',
-      '-m',
-      '1',
-      '-i',
-      '127.0.0.1',
-      '-p',
-      '0',
-      `127.0.0.1:${sipPort}`,
-    ]);
+    running.push(await startWith(config, { http: true, worker: true }));
+    const result = await runSipp(sippArgs(uacScenario({ end: 'bye' }), sipPort, '14155550100'));
 
     expect(result.code, result.explain).toBe(0);
     expect(app.at('/notify')[0]?.body).toEqual({ from: 'yaml' });
@@ -112,27 +97,9 @@ describe('confab start with numbers[].ncco', () => {
       sipPort,
     );
     const { config } = loadConfig({ file, env: {} });
-    const gateway = await startConfab({
-      config,
-      logger: silentLogger(),
-      roles: { http: true, worker: false },
-      strict: false,
-      searchPath: process.env.PATH ?? '',
-    });
+    const gateway = await startWith(config, { http: true, worker: false });
     running.push(gateway);
-    const result = await runSipp([
-      '-sf',
-      uacScenario({ end: 'bye' }),
-      '-s',
-      '14155550100',
-      '-m',
-      '1',
-      '-i',
-      '127.0.0.1',
-      '-p',
-      '0',
-      `127.0.0.1:${sipPort}`,
-    ]);
+    const result = await runSipp(sippArgs(uacScenario({ end: 'bye' }), sipPort, '14155550100'));
     expect(result.code, result.explain).toBe(0);
     const redis = createRedis({ url: TEST_REDIS_URL });
     try {
@@ -153,15 +120,7 @@ describe('confab start with numbers[].ncco', () => {
       await gateway.stop('test: gateway restart');
       expect(app.at('/event')).toEqual([]);
 
-      running.push(
-        await startConfab({
-          config,
-          logger: silentLogger(),
-          roles: { http: false, worker: true },
-          strict: false,
-          searchPath: process.env.PATH ?? '',
-        }),
-      );
+      running.push(await startWith(config, { http: false, worker: true }));
       await app.waitFor((r) => r.some((e) => e.body?.status === 'completed'));
       expect(app.at('/event').map((e) => e.body?.status)).toEqual([
         'started',
@@ -186,28 +145,8 @@ describe('confab start with numbers[].ncco', () => {
       httpPort,
     );
     const { config } = loadConfig({ file, env: {} });
-    running.push(
-      await startConfab({
-        config,
-        logger: silentLogger(),
-        roles: { http: true, worker: true },
-        strict: false,
-        searchPath: process.env.PATH ?? '',
-      }),
-    );
-    const result = await runSipp([
-      '-sf',
-      uacScenario({ end: 'bye' }),
-      '-s',
-      '14155550100',
-      '-m',
-      '1',
-      '-i',
-      '127.0.0.1',
-      '-p',
-      '0',
-      `127.0.0.1:${sipPort}`,
-    ]);
+    running.push(await startWith(config, { http: true, worker: true }));
+    const result = await runSipp(sippArgs(uacScenario({ end: 'bye' }), sipPort, '14155550100'));
 
     expect(result.code, result.explain).toBe(0);
     await app.waitFor((r) => r.some((e) => e.path === '/rec'));
@@ -231,13 +170,7 @@ describe('confab start with numbers[].ncco', () => {
       await freePort(),
     );
     const { config } = loadConfig({ file, env: {} });
-    const starting = startConfab({
-      config,
-      logger: silentLogger(),
-      roles: { http: true, worker: true },
-      strict: false,
-      searchPath: process.env.PATH ?? '',
-    });
+    const starting = startWith(config, { http: true, worker: true });
 
     await expect(starting).rejects.toThrow(StartupError);
     await expect(starting).rejects.toThrow(

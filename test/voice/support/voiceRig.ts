@@ -148,7 +148,7 @@ export async function startVoiceRig(options: VoiceRigOptions = {}): Promise<Voic
   };
 }
 
-/** sipp arguments for one call of `scenario` to {@link NUMBER} on the rig's SIP `port`. */
-export function sippArgs(scenario: string, port: number): string[] {
-  return ['-sf', scenario, '-s', NUMBER, '-m', '1', '-i', '127.0.0.1', '-p', '0', `127.0.0.1:${port}`];
+/** sipp arguments for one call of `scenario` to `number` (the rig's {@link NUMBER}) on SIP `port`. */
+export function sippArgs(scenario: string, port: number, number = NUMBER): string[] {
+  return ['-sf', scenario, '-s', number, '-m', '1', '-i', '127.0.0.1', '-p', '0', `127.0.0.1:${port}`];
 }
