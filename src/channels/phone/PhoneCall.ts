@@ -5,6 +5,7 @@ import { type CallRecords, type CallService } from '../../services/index.js';
 import {
   answerOffer,
   createOffer,
+  hasSdp,
   readAnswer,
   SdpError,
   type CallEnd,
@@ -12,6 +13,7 @@ import {
   type NegotiatedMedia,
   type ReofferResult,
   type SipCall,
+  type SipRequest,
 } from '../../sip/index.js';
 
 /** The leg status a SIP call end maps to. */
@@ -174,18 +176,49 @@ export class PhoneCall {
 
   /**
    * Answers an inbound call that is still ringing: the SDP answer to its offer goes out in the 200 and the
-   * answer is recorded (as {@link answered}). Returns false, doing nothing, when the call is not an inbound
-   * call in state `incoming` any more (the caller hung up, say).
+   * answer is recorded (as {@link answered}). An INVITE that carried no offer (a delayed offer) gets
+   * confab's offer in the 200 instead; the caller's answer comes in the ACK, and the call is recorded as
+   * answered then, or hung up when the ACK holds no usable answer. Returns false, doing nothing, when the
+   * call is not an inbound call in state `incoming` any more (the caller hung up, say).
    */
   answer(): boolean {
     if (this.sip.direction !== 'inbound' || this.sip.state !== 'incoming') {
       return false;
+    }
+    if (!hasSdp(this.sip.invite)) {
+      this.sip.once('confirmed', (ack) => {
+        this.#answeredInAck(ack);
+      });
+      this.sip.answer(createOffer(this.#local));
+
+      return true;
     }
     const { answer, media } = answerOffer(this.sip.invite.body, this.#local);
     this.sip.answer(answer);
     this.answered(media);
 
     return true;
+  }
+
+  /** The ACK to the 200 that carried confab's offer: its SDP answer settles the call's media. */
+  #answeredInAck(ack: SipRequest): void {
+    if (this.sip.end !== null) {
+      return;
+    }
+    let media: NegotiatedMedia;
+    try {
+      if (!hasSdp(ack)) {
+        throw new SdpError('no-media', 'the ACK carried no SDP answer to the offer in our 200');
+      }
+      media = readAnswer(ack.body, this.#local.preference);
+    } catch (err) {
+      // RFC 3261 §13.2.1 leaves the UAS nothing else: the session cannot run without an answer.
+      this.log.warn({ err }, 'delayed offer: no usable answer in the ACK; hanging up');
+      this.hangup({ reason: 'no-sdp-answer' });
+
+      return;
+    }
+    this.answered(media);
   }
 
   /** Records an `audio:dtmf` event (method `rfc4733`) for a digit the call's RTP carried. */

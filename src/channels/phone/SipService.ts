@@ -199,32 +199,30 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
 
       return;
     }
-    if (!hasSdp(sip.invite)) {
-      // Delayed offer (an INVITE without SDP) is not supported yet.
-      sip.reject(488, [{ name: 'Warning', value: '399 confab "an SDP offer is required"' }]);
-
-      return;
-    }
     const preference = trunk.codecs;
-    let negotiated: NegotiatedMedia;
-    try {
-      // A dry run first, so that a bad or unusable offer is refused before a port is taken.
-      negotiated = answerOffer(sip.invite.body, {
-        address: config.media.publicIp,
-        port: 9,
-        sessionId: 1,
-        version: 1,
-        preference,
-      }).media;
-    } catch (err) {
-      if (err instanceof SdpError) {
-        sip.reject(err.status, [
-          { name: 'Warning', value: `399 confab "${err.message.replace(/"/g, "'")}"` },
-        ]);
+    // An INVITE without SDP is a delayed offer: confab offers in its 200 and the caller answers in the
+    // ACK (RFC 3261 §13.2.1), so the media is known only then.
+    let negotiated: NegotiatedMedia | null = null;
+    if (hasSdp(sip.invite)) {
+      try {
+        // A dry run first, so that a bad or unusable offer is refused before a port is taken.
+        negotiated = answerOffer(sip.invite.body, {
+          address: config.media.publicIp,
+          port: 9,
+          sessionId: 1,
+          version: 1,
+          preference,
+        }).media;
+      } catch (err) {
+        if (err instanceof SdpError) {
+          sip.reject(err.status, [
+            { name: 'Warning', value: `399 confab "${err.message.replace(/"/g, "'")}"` },
+          ]);
 
-        return;
+          return;
+        }
+        throw err;
       }
-      throw err;
     }
     sip.ringing();
     const caller = getFrom(sip.invite);

@@ -84,9 +84,9 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
       tx.on('cancelled', () => {
         this.finish({ reason: 'cancelled', status: 487, by: 'remote' });
       });
-      tx.on('ack', () => {
+      tx.on('ack', (ack) => {
         if (this.#state === 'answered') {
-          this.safeEmit('confirmed');
+          this.safeEmit('confirmed', ack);
         }
       });
       tx.on('ackTimeout', () => {

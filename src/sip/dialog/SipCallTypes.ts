@@ -40,8 +40,8 @@ export interface SipCallEvents extends Record<string, unknown[]> {
   progress: [status: number, sdp: Buffer | null];
   /** The call was answered: for a UAC the 2xx arrived (with its SDP); for a UAS our 2xx went out. */
   answered: [sdp: Buffer];
-  /** The ACK for our 2xx arrived (UAS). */
-  confirmed: [];
+  /** The ACK for our 2xx arrived (UAS), with the SDP answer in its body when our 2xx carried the offer. */
+  confirmed: [ack: SipRequest];
   /** A DTMF digit arrived in an INFO (application/dtmf-relay or application/dtmf). */
   dtmf: [digit: string, durationMs: number];
   /** The peer sent a re-INVITE and it was answered (hold, resume, codec change). */
