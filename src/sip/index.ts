@@ -152,3 +152,10 @@ export { parseDigestParams, serializeDigestParams } from './digest/digestParams.
 export { TrunkGuard, type SilentDropReason, type Trunk } from './trunk/TrunkGuard.js';
 export { CallLimiter, type LimitRefusal } from './trunk/CallLimiter.js';
 export { isScanner } from './trunk/scanners.js';
+export {
+  resolveTarget,
+  systemDnsResolver,
+  TargetResolutionError,
+  type ResolvedTarget,
+  type SipDnsResolver,
+} from './trunk/resolveTarget.js';

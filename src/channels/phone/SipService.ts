@@ -14,9 +14,12 @@ import {
   newSdpSessionId,
   parseUri,
   readAnswer,
+  resolveTarget,
   serializeUri,
+  TargetResolutionError,
   type LocalMedia,
   type NegotiatedMedia,
+  type ResolvedTarget,
   type SipCall,
   type Trunk,
 } from '../../sip/index.js';
@@ -317,7 +320,21 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
         trunk.config.name,
       );
     }
-    const trunkHost = trunkUri.host.replace(/^\[|\]$/g, '');
+    // The trunk's host as RFC 3263 finds it (SRV records for a name without a port), once per call.
+    let target: ResolvedTarget;
+    try {
+      target = await resolveTarget(trunkUri.host, trunkUri.port, outbound.transport, options.dns);
+    } catch (err) {
+      trunk.limiter.release();
+      if (err instanceof TargetResolutionError) {
+        throw new DialError(
+          'ERR_DIAL_UNRESOLVED',
+          `${err.message} [trunk:${trunk.config.name}]`,
+          trunk.config.name,
+        );
+      }
+      throw err;
+    }
     const requestUri =
       request.to.type === 'phone'
         ? `sip:${request.to.number}@${trunkUri.host}${trunkUri.port === null ? '' : `:${trunkUri.port}`}`
@@ -360,7 +377,7 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
       uri: requestUri,
       from: fromText,
       to: `<${requestUri}>`,
-      target: { transport: outbound.transport, address: trunkHost, port: trunkUri.port ?? 5060 },
+      target,
       sdp: createOffer(local),
       credentials: outbound.auth,
       trunk: trunk.config.name,

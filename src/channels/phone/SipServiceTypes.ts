@@ -2,7 +2,7 @@ import { type ConfabConfig } from '../../config/index.js';
 import { type EventPort, type Leg } from '../../domain/index.js';
 import { type Logger, type MetricsRegistry } from '../../log/index.js';
 import { type Repositories } from '../../services/index.js';
-import { type SipUserAgent, type TimerOptions } from '../../sip/index.js';
+import { type SipDnsResolver, type SipUserAgent, type TimerOptions } from '../../sip/index.js';
 import { type ConversationMediaHub } from '../media/ConversationMediaHub.js';
 import { type PhoneCall } from './PhoneCall.js';
 
@@ -12,6 +12,8 @@ export interface SipServiceOptions {
   readonly config: Pick<ConfabConfig, 'sip' | 'media' | 'numbers' | 'applications' | 'trunks'>;
   /** Repositories (users, conversations, members, legs). */
   readonly repositories: Pick<Repositories, 'users' | 'conversations' | 'members' | 'legs'>;
+  /** How trunk host names are resolved (RFC 3263 SRV, then addresses). @defaultValue the system's DNS */
+  readonly dns?: SipDnsResolver;
   /** The event pipeline. */
   readonly eventPort: EventPort;
   /** Root logger. */

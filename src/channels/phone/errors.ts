@@ -1,5 +1,10 @@
 /** Why an outbound call could not be placed. */
-export type DialErrorCode = 'ERR_DIAL_NO_TRUNK' | 'ERR_DIAL_BAD_TRUNK_URI' | 'ERR_DIAL_LIMIT';
+export type DialErrorCode =
+  | 'ERR_DIAL_NO_TRUNK'
+  | 'ERR_DIAL_BAD_TRUNK_URI'
+  | 'ERR_DIAL_LIMIT'
+  /** The trunk's host name did not resolve (SRV or address records). */
+  | 'ERR_DIAL_UNRESOLVED';
 
 /** An outbound call refused before any INVITE went out. */
 export class DialError extends Error {
