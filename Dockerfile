@@ -2,9 +2,14 @@
 # Build stage: install every dependency and compile TypeScript to dist/.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# A compiler for the optional native opus codec (@discordjs/opus): where neither its prebuilt binary nor a
+# build from source works, confab runs without opus and says so at start-up.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # The sources are not copied yet: skip the `prepare` build here and build once they are.
-RUN npm ci --ignore-scripts
+RUN npm ci --ignore-scripts && (npm rebuild @discordjs/opus || echo "opus not built: confab runs without it")
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
@@ -12,6 +17,10 @@ RUN npm run build && npm prune --omit=dev
 # Runtime stage: the compiled code and production dependencies only, run as an unprivileged user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# espeak-ng is the default speech engine of the NCCO `talk` action (without it `talk` fails with an event).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends espeak-ng \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
