@@ -18,10 +18,15 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current == tonumber(ARGV[1]) - 1 then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
 return 0`;
 
-/** Removes the head of an outbox list if it is still the entry just delivered (a rerun job may race). */
+/**
+ * Removes the head of an outbox list (KEYS[1]) if it is still the entry just delivered (a rerun job may
+ * race), and the stream from the set of streams with requests (KEYS[2]) once its list is empty.
+ */
 const POP_IF_HEAD = `
-if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then redis.call('LPOP', KEYS[1]) return 1 end
-return 0`;
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end
+redis.call('LPOP', KEYS[1])
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+return 1`;
 
 /** How often outbox streams are swept for requests whose job was lost. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -57,8 +62,8 @@ export interface WebhookDispatcherOptions {
  * The same workers drain the webhook outbox ({@link RedisWebhookOutbox}): requests, such as voice events,
  * kept in a Redis list per stream (a call). An `outbox` job sends the head of its stream's list, pops it on
  * success, and otherwise follows the same attempts, backoff and dead letters as conversation events. A
- * sweep at start and every minute kicks streams whose job was lost (a process that died between storing
- * a request and adding its job).
+ * sweep at start and every minute kicks every stream that holds requests (a set per application), so a
+ * request whose job was lost (its process died between storing it and adding the job) still goes out.
  */
 export class WebhookDispatcher {
   readonly #options: WebhookDispatcherOptions;
@@ -176,14 +181,7 @@ export class WebhookDispatcher {
     const { client, keys, logger } = this.#options;
     try {
       for (const application of this.#all) {
-        const prefix = keys.webhookOutbox(application.id, '');
-        const streams: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-          cursor = next;
-          streams.push(...found.map((key) => key.slice(prefix.length)));
-        } while (cursor !== '0' && !this.#closed);
+        const streams = await client.smembers(keys.webhookOutboxStreams(application.id));
         if (streams.length > 0) {
           await addOutboxJobs(this.#queue(application.id), streams);
         }
@@ -255,9 +253,15 @@ export class WebhookDispatcher {
     const { client, keys, metrics, logger } = this.#options;
     const app = application.id;
     const listKey = keys.webhookOutbox(app, stream);
+    const streamsKey = keys.webhookOutboxStreams(app);
     for (;;) {
       const head = await client.lindex(listKey, 0);
-      if (head === null || this.#closed) {
+      if (head === null) {
+        await client.srem(streamsKey, stream);
+
+        return;
+      }
+      if (this.#closed) {
         return;
       }
       const entry = JSON.parse(head) as OutboxEntry;
@@ -287,7 +291,7 @@ export class WebhookDispatcher {
           lastError,
           failedAt: new Date().toISOString(),
         }),
-        advance: async () => void (await client.eval(POP_IF_HEAD, 1, listKey, head)),
+        advance: async () => void (await client.eval(POP_IF_HEAD, 2, listKey, streamsKey, head, stream)),
       });
     }
   }

@@ -45,10 +45,16 @@ export class RedisWebhookOutbox implements WebhookOutbox {
       ...(webhook.body === undefined ? {} : { body: webhook.body }),
       queuedAt: new Date().toISOString(),
     };
-    await this.#client.rpush(
-      this.#keys.webhookOutbox(webhook.applicationId, webhook.stream),
-      JSON.stringify(entry),
-    );
+    // The request and its stream's place in the set of streams with requests, together.
+    const results = await this.#client
+      .multi()
+      .rpush(this.#keys.webhookOutbox(webhook.applicationId, webhook.stream), JSON.stringify(entry))
+      .sadd(this.#keys.webhookOutboxStreams(webhook.applicationId), webhook.stream)
+      .exec();
+    const failure = results?.find(([error]) => error !== null)?.[0];
+    if (results === null || failure != null) {
+      throw new Error(`the request was not stored: ${failure?.message ?? 'transaction aborted'}`);
+    }
     await addOutboxJobs(this.#queue(webhook.applicationId), [webhook.stream]);
   }
 

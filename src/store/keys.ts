@@ -31,6 +31,7 @@
  * | `webhook-attempts` | hash | `<conversation id>:<event id>` or `outbox:<stream>:<request id>` → failed attempts so far |
  * | `webhook-dead` | hash | dead letter id → JSON dead letter of a webhook delivery |
  * | `outbox:<stream>` | list | JSON requests (voice events of a call) waiting for delivery, oldest first |
+ * | `outbox-streams` | set | the streams whose `outbox:<stream>` list is not empty |
  *
  * Outside the application tag: `global:recorded:<producer id>` is the pub/sub channel on which the recording
  * script confirms a producer's jobs (see src/events and docs/events.md).
@@ -140,6 +141,10 @@ export class KeyScheme {
   /** The requests of one outbox stream (a call's voice events) not delivered yet, oldest first. */
   webhookOutbox(app: string, stream: string): string {
     return `${this.app(app)}:outbox:${stream}`;
+  }
+  /** The outbox streams of an application that hold requests. */
+  webhookOutboxStreams(app: string): string {
+    return `${this.app(app)}:outbox-streams`;
   }
   /** The pub/sub channel on which the recording script confirms the jobs of one event producer. */
   producerChannel(producerId: string): string {

@@ -109,6 +109,7 @@ describe('webhook outbox (durable voice events)', () => {
     expect(receiver.at('/event').at(-1)?.method).toBe('GET');
     // Delivered requests leave nothing behind.
     expect(await ctx.redis.exists(ctx.keys.webhookOutbox(app.id, 'CALL-1'))).toBe(0);
+    expect(await ctx.redis.exists(ctx.keys.webhookOutboxStreams(app.id))).toBe(0);
     expect(await ctx.redis.hlen(ctx.keys.webhookAttempts(app.id))).toBe(0);
   });
 
@@ -133,6 +134,7 @@ describe('webhook outbox (durable voice events)', () => {
 
   it('delivers requests whose job was lost, found by the sweep when a worker starts', async () => {
     // What a process that died between storing a request and adding its job leaves behind.
+    await ctx.redis.sadd(ctx.keys.webhookOutboxStreams(app.id), 'CALL-lost');
     for (const status of ['started', 'completed']) {
       await ctx.redis.rpush(
         ctx.keys.webhookOutbox(app.id, 'CALL-lost'),
@@ -148,6 +150,12 @@ describe('webhook outbox (durable voice events)', () => {
     await startWorker({ attempts: 3, backoffMs: 50 });
     await waitFor(() => statusesOf('CALL-lost').length === 2, 10_000, 'the swept requests');
     expect(statusesOf('CALL-lost')).toEqual(['started', 'completed']);
+    // Once its list is empty the stream leaves the set the sweep reads.
+    await waitFor(
+      async () => (await ctx.redis.scard(ctx.keys.webhookOutboxStreams(app.id))) === 0,
+      5000,
+      'the stream set to empty',
+    );
   });
 
   it('keeps a request that exhausts its attempts as a dead letter, goes on, and replays it later', async () => {
