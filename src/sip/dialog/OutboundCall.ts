@@ -51,6 +51,18 @@ function endReasonOf(status: number): CallEndReason {
 }
 
 /**
+ * A response listener that ACKs every 2xx copy and holds nothing but what that takes. It is built here,
+ * outside the class, so that its closure cannot reach the call.
+ */
+function ackEvery2xx(host: CallHost, ack: SipRequest, target: Endpoint): (response: SipResponse) => void {
+  return (response) => {
+    if (response.status >= 200 && response.status < 300) {
+      host.sendAck(ack, target);
+    }
+  };
+}
+
+/**
  * An outbound call (UAC, RFC 3261 §13.2): sends the INVITE, reports provisional responses, answers one
  * 401/407 challenge with the trunk's credentials (§22.2, a new CSeq on the same Call-ID), creates the
  * dialog on the first 2xx and ACKs every 2xx copy (§13.2.2.4). `hangup()` before the answer CANCELs; a 2xx
@@ -80,6 +92,7 @@ export class OutboundCall extends SipCall {
     this.#options = options;
     this.#request = request;
     this.setLocalSdp(options.sdp);
+    this.once('ended', this.#onEnded);
   }
 
   /** The INVITE last sent (after a challenge, the authenticated one). */
@@ -93,15 +106,50 @@ export class OutboundCall extends SipCall {
   }
 
   #send(request: SipRequest): void {
+    // A challenged INVITE's transaction is Completed: it passes nothing more up, so it can let go of us.
+    this.#detach();
     const tx = this.host.sendRequest(request, this.#options.target) as ClientInviteTransaction;
     this.#tx = tx;
-    tx.on('response', (response: SipResponse) => {
-      this.#onResponse(response);
-    });
-    tx.on('timeout', () => {
-      this.finish({ reason: 'timeout', status: 408, by: 'system' });
-    });
+    tx.on('response', this.#onTxResponse);
+    tx.on('timeout', this.#onTxTimeout);
   }
+
+  readonly #onTxResponse = (response: SipResponse): void => {
+    this.#onResponse(response);
+  };
+
+  readonly #onTxTimeout = (): void => {
+    this.finish({ reason: 'timeout', status: 408, by: 'system' });
+  };
+
+  #detach(): void {
+    this.#tx?.off('response', this.#onTxResponse);
+    this.#tx?.off('timeout', this.#onTxTimeout);
+  }
+
+  /**
+   * The call has ended, but its INVITE transaction may linger (Accepted: Timer M, 64 × T1; Completed: Timer
+   * D). Its listeners would keep this call, and all its owner hung on it, alive until then. Completed passes
+   * nothing up, so they go; Accepted passes 2xx copies, which still need their ACK (§13.2.2.4), so a listener
+   * holding only the ACK and its target takes over. A transaction still waiting for its final response keeps
+   * the call's own listeners, which deal with a 2xx that comes after all (a final 300-699 detaches them in
+   * `#onResponse`, before the transaction moves on).
+   */
+  readonly #onEnded = (): void => {
+    const tx = this.#tx;
+    if (tx === null || tx.state === 'calling' || tx.state === 'proceeding') {
+      return;
+    }
+    const ack = this.#ack;
+    const target = this.dialogRef?.target;
+    if (tx.state === 'accepted' && (ack === null || target === undefined)) {
+      return;
+    }
+    this.#detach();
+    if (tx.state === 'accepted' && ack !== null && target !== undefined) {
+      tx.on('response', ackEvery2xx(this.host, ack, target));
+    }
+  };
 
   #onResponse(response: SipResponse): void {
     const status = response.status;
@@ -126,6 +174,8 @@ export class OutboundCall extends SipCall {
     ) {
       return;
     }
+    // The transaction moves to Completed once this returns and passes nothing more up: let go of it now.
+    this.#detach();
     this.finish({ reason: endReasonOf(status), status, by: 'remote' });
   }
 

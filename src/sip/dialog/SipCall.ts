@@ -81,21 +81,27 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
       this.log.error({ err, event }, 'sip call listener failed');
     };
     if (tx !== null) {
-      tx.on('cancelled', () => {
-        this.finish({ reason: 'cancelled', status: 487, by: 'remote' });
-      });
-      tx.on('ack', (ack) => {
-        if (this.#state === 'answered') {
-          this.safeEmit('confirmed', ack);
-        }
-      });
-      tx.on('ackTimeout', () => {
-        if (this.#state === 'answered') {
-          this.#sendBye('ack-timeout', 'system');
-        }
-      });
+      tx.on('cancelled', this.#onCancelled);
+      tx.on('ack', this.#onAck);
+      tx.on('ackTimeout', this.#onAckTimeout);
     }
   }
+
+  readonly #onCancelled = (): void => {
+    this.finish({ reason: 'cancelled', status: 487, by: 'remote' });
+  };
+
+  readonly #onAck = (ack: SipRequest): void => {
+    if (this.#state === 'answered') {
+      this.safeEmit('confirmed', ack);
+    }
+  };
+
+  readonly #onAckTimeout = (): void => {
+    if (this.#state === 'answered') {
+      this.#sendBye('ack-timeout', 'system');
+    }
+  };
 
   /** A child logger bound to the Call-ID, built on first use (most calls never log). */
   protected get log(): Logger {
@@ -323,8 +329,11 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
     if (dialog !== null && dialog.state === 'confirmed') {
       const bye = dialog.createRequest('BYE', { headers: this.host.commonHeaders });
       const tx = this.host.sendRequest(bye, dialog.target);
+      // The BYE's transaction outlives the call (Timer K): its listener holds the logger, not the call.
+      const { logger } = this.host;
+      const callId = this.callId;
       tx.on('timeout', () => {
-        this.log.debug('BYE got no answer');
+        logger.debug({ callId }, 'BYE got no answer');
       });
     }
     this.finish({ reason, status: reason === 'ack-timeout' ? 408 : 200, by });
@@ -360,6 +369,14 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
     }
     this.#end = end;
     this.#state = 'ended';
+    if (this.#tx !== null) {
+      // The INVITE transaction outlives the call (Timer L: 64 × T1 to absorb INVITE copies). Its listeners
+      // would keep this call, and everything its owner hung on it, alive until then; an ended call needs
+      // none of them.
+      this.#tx.off('cancelled', this.#onCancelled);
+      this.#tx.off('ack', this.#onAck);
+      this.#tx.off('ackTimeout', this.#onAckTimeout);
+    }
     if (this.dialogRef !== null) {
       this.dialogRef.terminate();
       this.host.unregisterDialog(this.dialogRef);

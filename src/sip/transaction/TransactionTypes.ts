@@ -120,6 +120,11 @@ export interface ServerTransactionLike {
     event: K,
     listener: (...args: ServerTransactionEvents[K]) => void,
   ): unknown;
+  /** Unsubscribes a listener added with `on`. */
+  off<K extends keyof ServerTransactionEvents & string>(
+    event: K,
+    listener: (...args: ServerTransactionEvents[K]) => void,
+  ): unknown;
 }
 
 /** Counters of the transaction layer, plain numbers. */
