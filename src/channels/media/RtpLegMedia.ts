@@ -27,8 +27,10 @@ const SILENCE_KEEPALIVE_TICKS = 50;
 
 /** Whether a frame is digital silence. */
 function isSilent(pcm: Int16Array): boolean {
-  for (const sample of pcm) {
-    if (sample !== 0) {
+  // An indexed loop: V8 runs it about twice as fast as for-of over a typed array, and it runs every tick.
+  const length = pcm.length;
+  for (let i = 0; i < length; i++) {
+    if (pcm[i] !== 0) {
       return false;
     }
   }

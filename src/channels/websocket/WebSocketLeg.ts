@@ -79,6 +79,10 @@ export class WebSocketLeg extends EnhancedEventEmitter<WebSocketLegEvents> {
   #heartbeat: Heartbeat | undefined;
   #participant: BusParticipant | undefined;
   #closed = false;
+  // A Buffer over the bytes of the last frame array the bus handed over. The bus hands over the same
+  // reused array every tick, so the view is made once rather than by ws on every send.
+  #viewedArray: Int16Array | undefined;
+  #arrayView: Buffer | undefined;
 
   /** @param options - where to dial, audio format, retry policy and limits; checked at once */
   constructor(options: WebSocketLegOptions) {
@@ -217,8 +221,18 @@ export class WebSocketLeg extends EnhancedEventEmitter<WebSocketLegEvents> {
     // client sends into a fresh buffer of its own (header and payload merged) before it returns, so the
     // bus's reused array can go as it is, with no encoding and no extra copy. (Only a random mask of all
     // zeros, one frame in 2^32, is sent unmasked from the array itself.) Elsewhere, a fresh buffer.
-    socket.send(LITTLE_ENDIAN ? pcm : encodeL16LittleEndian(pcm));
+    socket.send(LITTLE_ENDIAN ? this.#bytesOf(pcm) : encodeL16LittleEndian(pcm));
     this.#stats.framesSent += 1;
+  }
+
+  /** The bytes of `pcm` as a Buffer (a view, no copy), reused while the bus hands over the same array. */
+  #bytesOf(pcm: Int16Array): Buffer {
+    if (pcm !== this.#viewedArray || this.#arrayView === undefined) {
+      this.#viewedArray = pcm;
+      this.#arrayView = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+    }
+
+    return this.#arrayView;
   }
 
   /**

@@ -25,10 +25,13 @@ export interface MixerOptions {
  * An N-party audio mixer at one sample rate: each participant hears the sum of all the others, never
  * itself. Muted participants contribute nothing; earmuffed ones hear nothing.
  *
- * Each `mix()` (once per clock tick) sums every contribution once and derives each output as
- * total − own, so the cost is linear in the number of participants. Sums are kept in an Int32 buffer and
- * limited back to 16 bits per output; a participant nobody else spoke to this tick gets silence without
- * any arithmetic.
+ * Each `mix()` (once per clock tick) first looks at every contribution in one pass: whether it is digital
+ * silence and whether it stays within the limiter's threshold. A silent frame adds nothing, so it is left
+ * out of the sums. A participant who hears exactly one other speaker (either side of a two-party call,
+ * say) gets that speaker's frame as it is when it stays within the threshold, which is exactly what
+ * summing and limiting would give. Otherwise the mixer sums every contribution once into an Int32 buffer
+ * and derives each output as total − own, limited back to 16 bits, so the cost is linear in the number of
+ * participants; a participant nobody else spoke to this tick gets silence without any arithmetic.
  */
 export class Mixer {
   readonly #frameSamples: number;
@@ -41,8 +44,10 @@ export class Mixer {
   // Sums of 16-bit samples: exact in 32 bits for up to 65536 participants.
   readonly #total: Int32Array;
   readonly #selective: Int32Array;
-  // Inputs taken in the current mix, parallel to the participant list.
+  // Inputs taken in the current mix, parallel to the participant list (undefined: muted, absent or
+  // digital silence), and whether each stays within the limiter's threshold.
   readonly #taken: (Int16Array | undefined)[] = [];
+  readonly #withinThreshold: boolean[] = [];
 
   /** @param options - frame size and limiter */
   constructor(options: MixerOptions = {}) {
@@ -53,7 +58,6 @@ export class Mixer {
       throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'invalid mixer frame size or limit threshold');
     }
     this.#total = new Int32Array(this.#frameSamples);
-    this.#selective = new Int32Array(this.#frameSamples);
     this.#selective = new Int32Array(this.#frameSamples);
   }
 
@@ -89,37 +93,58 @@ export class Mixer {
 
   /** Mixes this tick's frames: afterwards every participant's `output` holds what it should hear. */
   mix(): void {
-    const total = this.#total;
-    const n = this.#frameSamples;
     const participants = this.#list;
     const taken = this.#taken;
+    const withinThreshold = this.#withinThreshold;
+    // Samples are integers, so |sample| ≤ threshold exactly when |sample| ≤ ⌊threshold⌋.
+    const bound = Math.floor(this.#threshold);
+    const span = 2 * bound;
+    const n = this.#frameSamples;
     taken.length = participants.length;
-    let contributors = 0;
+    withinThreshold.length = participants.length;
+    // Participants whose frame is not digital silence: how many, and the first two of them.
+    let speakers = 0;
+    let first = -1;
+    let second = -1;
+    let restricted = false;
     for (let index = 0; index < participants.length; index++) {
       const participant = participants[index]!;
-      const input = participant.takeInput();
-      const contributes = input !== undefined && !participant.muted;
-      taken[index] = contributes ? input : undefined;
-      if (input !== undefined && contributes) {
-        if (contributors === 0) {
-          total.set(input);
-        } else {
-          for (let i = 0; i < n; i++) {
-            total[i] = total[i]! + input[i]!;
-          }
-        }
-        contributors += 1;
-      }
-    }
-    let restricted = false;
-    for (const participant of participants) {
       restricted ||= participant.hears !== null || participant.heardBy !== null;
+      const input = participant.takeInput();
+      taken[index] = undefined;
+      if (input === undefined || participant.muted) {
+        continue;
+      }
+      // One branch-free pass: `bits` stays 0 only for digital silence, and `outside` turns negative when a
+      // sample lies beyond ±bound (then sample + bound or 2·bound − (sample + bound) is negative).
+      let bits = 0;
+      let outside = 0;
+      for (let i = 0; i < n; i++) {
+        const sample = input[i]!;
+        const shifted = sample + bound;
+        bits |= sample;
+        outside |= shifted | (span - shifted);
+      }
+      if (bits === 0) {
+        // Digital silence: leaving it out of every sum changes no output.
+        continue;
+      }
+      taken[index] = input;
+      withinThreshold[index] = outside >= 0;
+      if (speakers === 0) {
+        first = index;
+      } else if (speakers === 1) {
+        second = index;
+      }
+      speakers += 1;
     }
+    let summed = false;
     for (let index = 0; index < participants.length; index++) {
       const participant = participants[index]!;
       const output = participant.output;
       const own = taken[index];
-      if (participant.earmuffed || contributors - (own === undefined ? 0 : 1) === 0) {
+      const others = speakers - (own === undefined ? 0 : 1);
+      if (participant.earmuffed || others === 0) {
         // Nobody else spoke: silence, without the sum (exactly what the limiter would give).
         output.fill(0);
         continue;
@@ -128,7 +153,43 @@ export class Mixer {
         this.#mixSelectively(index, participants, taken, output);
         continue;
       }
-      this.#limit(total, own, output);
+      if (others === 1) {
+        // One voice to hear: the limiter on that frame alone, which leaves it untouched below the threshold.
+        const speaker = first !== index ? first : second;
+        const input = taken[speaker]!;
+        if (withinThreshold[speaker]! || !this.#soft) {
+          // A 16-bit frame never needs saturating.
+          output.set(input);
+        } else {
+          this.#limitSingle(input, output);
+        }
+        continue;
+      }
+      if (!summed) {
+        this.#sum(taken);
+        summed = true;
+      }
+      this.#limit(this.#total, own, output);
+    }
+  }
+
+  /** Sums every contribution taken this tick into the Int32 total. */
+  #sum(taken: readonly (Int16Array | undefined)[]): void {
+    const total = this.#total;
+    const n = this.#frameSamples;
+    let started = false;
+    for (const input of taken) {
+      if (input === undefined) {
+        continue;
+      }
+      if (!started) {
+        total.set(input);
+        started = true;
+      } else {
+        for (let i = 0; i < n; i++) {
+          total[i] = total[i]! + input[i]!;
+        }
+      }
     }
   }
 
@@ -161,6 +222,16 @@ export class Mixer {
       }
     }
     this.#limit(sum, undefined, output);
+  }
+
+  /** Writes one speaker's frame through the soft limiter into `output`. */
+  #limitSingle(input: Int16Array, output: Int16Array): void {
+    const n = this.#frameSamples;
+    const threshold = this.#threshold;
+    for (let i = 0; i < n; i++) {
+      const sample = input[i]!;
+      output[i] = sample <= threshold && sample >= -threshold ? sample : softLimit(sample, threshold);
+    }
   }
 
   /** Writes `total − own`, tamed to 16 bits, into `output`. */

@@ -89,6 +89,16 @@ export class HalfBandResampler {
   process(input: Int16Array, target: Int16Array): number {
     const length = input.length;
     const history = this.#history;
+    const inputZeros = trailingZeros(input);
+    if (inputZeros === length && this.#trailingZeros >= history) {
+      // Silence in, silent history: the output is exactly zero, and the history (all zeros) stays as it is.
+      this.#trailingZeros = Math.min(history, this.#trailingZeros + length);
+      const produced = this.#outputCount(length);
+      target.fill(0, 0, produced);
+      this.#advance(length, produced);
+
+      return produced;
+    }
     if (this.#buffer.length < history + length) {
       const grown = new Int16Array(history + length);
       grown.set(this.#buffer.subarray(0, history));
@@ -96,34 +106,39 @@ export class HalfBandResampler {
     }
     const buffer = this.#buffer;
     buffer.set(input, history);
-    const inputZeros = trailingZeros(input);
-    const silent = inputZeros === length && this.#trailingZeros >= history;
     this.#trailingZeros =
       inputZeros === length ? Math.min(history, this.#trailingZeros + length) : inputZeros;
-    let produced: number;
+    const produced = this.#outputCount(length);
     if (this.#upsample) {
-      produced = 2 * length;
-      if (silent) {
-        target.fill(0, 0, produced);
-      } else {
-        this.#interpolate(buffer, length, target);
-      }
+      this.#interpolate(buffer, length, target);
     } else {
-      produced = 0;
-      for (let position = this.#position; position < length; position += 2) {
-        produced += 1;
-      }
-      if (silent) {
-        target.fill(0, 0, produced);
-      } else {
-        this.#decimate(buffer, produced, target);
-      }
-      this.#position = this.#position + 2 * produced - length;
+      this.#decimate(buffer, produced, target);
     }
+    this.#advance(length, produced);
     // Keep the last samples as history for the next chunk.
     buffer.copyWithin(0, length, length + history);
 
     return produced;
+  }
+
+  /** Outputs for a chunk of `length` input samples. */
+  #outputCount(length: number): number {
+    if (this.#upsample) {
+      return 2 * length;
+    }
+    let produced = 0;
+    for (let position = this.#position; position < length; position += 2) {
+      produced += 1;
+    }
+
+    return produced;
+  }
+
+  /** Decimating, moves the position of the next output on past a chunk that gave `produced` outputs. */
+  #advance(length: number, produced: number): void {
+    if (!this.#upsample) {
+      this.#position = this.#position + 2 * produced - length;
+    }
   }
 
   /** Two outputs per input sample: the sample itself, then the half-way point between it and the next. */

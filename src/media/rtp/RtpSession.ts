@@ -5,7 +5,15 @@ import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 import { ntpFromUnixMs } from './ntp.js';
 import { parseRtcp, serializeRtcp } from './RtcpPacket.js';
 import { type RtcpPacket, SdesItemType } from './RtcpTypes.js';
-import { createRtpPacket, isRtcpPacket, parseRtp, type RtpPacket, serializeRtp } from './RtpPacket.js';
+import {
+  createRtpPacket,
+  isRtcpPacket,
+  parseRtp,
+  RTP_FIXED_HEADER_SIZE,
+  RTP_VERSION,
+  type RtpPacket,
+  serializeRtp,
+} from './RtpPacket.js';
 import {
   type RtpSessionEvents,
   type RtpSessionOptions,
@@ -135,9 +143,8 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
 
   /** Handles a datagram on the RTP socket. */
   readonly #onRtpSocket = (datagram: Buffer, rinfo: RemoteInfo): void => {
-    const source = { address: rinfo.address, port: rinfo.port };
     if (isRtcpPacket(datagram)) {
-      this.#handleRtcp(datagram, source, true);
+      this.#handleRtcp(datagram, { address: rinfo.address, port: rinfo.port }, true);
 
       return;
     }
@@ -145,20 +152,26 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
     try {
       packet = parseRtp(datagram);
     } catch (error) {
-      this.#countMalformed(error, source);
+      this.#countMalformed(error, { address: rinfo.address, port: rinfo.port });
 
       return;
     }
-    if (this.#symmetric) {
-      if (this.#latched === undefined) {
+    // Once latched, every accepted packet comes from the latched source, so that object (the one the
+    // `latched` event and `latchedSource` give) describes it: no new object per packet.
+    let source = this.#latched;
+    if (this.#symmetric && source !== undefined) {
+      if (source.address !== rinfo.address || source.port !== rinfo.port) {
+        this.#stats.unlatchedDropped += 1;
+
+        return;
+      }
+    } else {
+      source = { address: rinfo.address, port: rinfo.port };
+      if (this.#symmetric) {
         this.#latched = source;
         this.#remoteRtcp ??= { address: source.address, port: source.port + 1 };
         this.#logger?.debug({ source }, 'RTP latched');
         this.safeEmit('latched', source);
-      } else if (this.#latched.address !== source.address || this.#latched.port !== source.port) {
-        this.#stats.unlatchedDropped += 1;
-
-        return;
       }
     }
     if (this.#remoteSsrc !== packet.ssrc) {
@@ -248,17 +261,55 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
    * `duration` (default: one timestamp unit per payload byte, right for G.711).
    */
   sendPayload(payload: Buffer, options: SendPayloadOptions = {}): void {
-    const packet = createRtpPacket({
-      payloadType: options.payloadType ?? this.#options.payloadType ?? 0,
-      sequenceNumber: this.#sequence,
-      timestamp: options.timestamp ?? this.#timestamp,
-      ssrc: this.#ssrc,
-      marker: options.marker ?? false,
-      payload,
-    });
+    const payloadType = options.payloadType ?? this.#options.payloadType ?? 0;
+    const timestamp = options.timestamp ?? this.#timestamp;
+    const marker = options.marker ?? false;
+    if (
+      !isValidField(payloadType, 0x7f) ||
+      !isValidField(timestamp, 0xffffffff) ||
+      !isValidField(this.#ssrc, 0xffffffff)
+    ) {
+      // The general path, which throws the serializer's error for the field out of range.
+      const packet = createRtpPacket({
+        payloadType,
+        sequenceNumber: this.#sequence,
+        timestamp,
+        ssrc: this.#ssrc,
+        marker,
+        payload,
+      });
+      this.#advance(options.duration ?? payload.length);
+      this.sendPacket(packet);
+
+      return;
+    }
+    const sequenceNumber = this.#sequence;
+    this.#advance(options.duration ?? payload.length);
+    if (this.#closed) {
+      throw new MediaStateError('ERR_MEDIA_CLOSED', 'RTP session is closed');
+    }
+    const destination = this.remote;
+    if (destination === undefined) {
+      return;
+    }
+    // The fixed header written straight into the datagram (no CSRCs, extension or padding): the same
+    // bytes serializeRtp() gives, without building a packet object per frame.
+    const datagram = Buffer.allocUnsafe(RTP_FIXED_HEADER_SIZE + payload.length);
+    datagram[0] = RTP_VERSION << 6;
+    datagram[1] = (marker ? 0x80 : 0) | payloadType;
+    datagram.writeUInt16BE(sequenceNumber, 2);
+    datagram.writeUInt32BE(timestamp, 4);
+    datagram.writeUInt32BE(this.#ssrc, 8);
+    payload.copy(datagram, RTP_FIXED_HEADER_SIZE);
+    this.#stats.packetsSent += 1;
+    this.#stats.bytesSent += payload.length;
+    this.#options.sockets.rtp.send(datagram, destination.port, destination.address);
+  }
+
+  /** Moves the running sequence number on by one and the timestamp by `duration`. */
+  #advance(duration: number): void {
     this.#sequence = (this.#sequence + 1) & 0xffff;
-    this.#timestamp = (this.#timestamp + (options.duration ?? payload.length)) >>> 0;
-    this.sendPacket(packet);
+    this.#timestamp = (this.#timestamp + duration) >>> 0;
   }
 
   /**
@@ -356,4 +407,9 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
     await this.#options.sockets.release();
     this.safeEmit('close');
   }
+}
+
+/** Whether `value` is an integer in [0, max], as the serializer requires of a header field. */
+function isValidField(value: number, max: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= max;
 }

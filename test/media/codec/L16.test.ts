@@ -29,6 +29,19 @@ describe('L16', () => {
     expect(Array.from(decodeL16LittleEndian(Buffer.from([1, 0, 7])))).toEqual([1]);
   });
 
+  it('decodes into and encodes from arrays that sit inside larger buffers', () => {
+    const scratch = new Int16Array(10).fill(7);
+    const bytes = encodeL16LittleEndian(samples);
+    const decoded = decodeL16LittleEndian(bytes, scratch.subarray(2));
+    expect(Array.from(decoded)).toEqual(Array.from(samples));
+    // Only the decoded samples are written; the rest of the array is left as it was.
+    expect(Array.from(scratch)).toEqual([7, 7, ...Array.from(samples), 7, 7]);
+    const out = Buffer.alloc(16, 0xee);
+    const encoded = encodeL16LittleEndian(scratch.subarray(2, 8), out.subarray(2, 14));
+    expect(encoded.toString('hex')).toBe(bytes.toString('hex'));
+    expect(out.subarray(0, 2).toString('hex') + out.subarray(14).toString('hex')).toBe('eeeeeeee');
+  });
+
   it('describes dynamic and static payload types', () => {
     expect(l16Codec(16000).staticPayloadType).toBeUndefined();
     expect(l16Codec(44100).staticPayloadType).toBe(11);

@@ -123,6 +123,47 @@ describe('Mixer', () => {
     }
   });
 
+  it('matches the definition (the others summed, then limited) whether one, two or more others speak', () => {
+    // Frames that exercise each path: digital silence, quiet speech, a lone speaker above the limiter's
+    // threshold (soft-limited on its own), and overlaps that need the sum.
+    const frames = [
+      new Int16Array(160),
+      tone(400, 3000),
+      tone(1000, 30000),
+      Int16Array.from({ length: 160 }, (_, n) => (n === 80 ? -32768 : 0)),
+      tone(2000, 20000),
+    ];
+    for (const limiter of ['soft', 'saturate'] as const) {
+      for (const count of [2, 3, 4]) {
+        const mixer = new Mixer({ limiter });
+        const parties = Array.from({ length: count }, (_, i) => mixer.addParticipant(`p${i}`));
+        for (let round = 0; round < 60; round++) {
+          // A deterministic spread of who says what; some say nothing at all.
+          const said = parties.map((_, i) =>
+            (round * 7 + i * 3) % 7 < 5 ? frames[(round + i * 2) % 5] : undefined,
+          );
+          parties.forEach((party, i) => {
+            const frame = said[i];
+            if (frame !== undefined) {
+              party.write(frame);
+            }
+          });
+          mixer.mix();
+          parties.forEach((party, i) => {
+            const expected = Array.from({ length: 160 }, (_, n) => {
+              let sum = 0;
+              said.forEach((frame, j) => {
+                sum += j === i || frame === undefined ? 0 : frame[n]!;
+              });
+              return limiter === 'soft' ? softLimit(sum, 24576) : saturate(sum);
+            });
+            expect(Array.from(party.output)).toEqual(expected);
+          });
+        }
+      }
+    }
+  });
+
   it('removes participants and validates frames and ids', () => {
     const mixer = new Mixer();
     const a = mixer.addParticipant('a');
