@@ -70,6 +70,7 @@ export { createTransportLayer, TransportLayer } from './transport/TransportLayer
 export type {
   DropReason,
   Endpoint,
+  PreparedResponse,
   Source,
   TransportCounters,
   TransportEvents,

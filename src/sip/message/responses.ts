@@ -69,7 +69,7 @@ const COPIED = ['Via', 'Record-Route', 'From', 'To', 'Call-ID', 'CSeq'];
  * Content-Length closes the header list so that the response is already in canonical form.
  */
 export function createResponse(
-  request: SipRequest,
+  request: Pick<SipRequest, 'headers'>,
   status: number,
   options: ResponseOptions = {},
 ): SipResponse {

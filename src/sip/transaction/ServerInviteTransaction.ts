@@ -1,7 +1,12 @@
 import { createResponse, type ResponseOptions } from '../message/responses.js';
 import { type SipRequest, type SipResponse } from '../message/SipMessage.js';
 import { type Source } from '../transport/TransportTypes.js';
-import { type ServerIo } from './ServerNonInviteTransaction.js';
+import {
+  keepResponse,
+  responseTemplate,
+  type KeptResponse,
+  type ServerIo,
+} from './ServerNonInviteTransaction.js';
 import { TransactionBase } from './TransactionBase.js';
 import { type ServerTransactionEvents, type ServerTransactionLike, type Timers } from './TransactionTypes.js';
 
@@ -18,19 +23,30 @@ import { type ServerTransactionEvents, type ServerTransactionLike, type Timers }
  * T2) until the ACK is reported with {@link ServerInviteTransaction.ackReceived}, and emits `ackTimeout`
  * when 64 × T1 pass without one.
  * INVITE retransmissions are absorbed in every state (answered with the last response).
+ *
+ * Once a final response is sent the transaction only lingers, so it lets go of the parsed INVITE and
+ * response and keeps the final response's bytes (to answer INVITE copies in Completed, and to resend the
+ * 2xx in Accepted until the ACK); {@link ServerInviteTransaction.request} and
+ * {@link ServerInviteTransaction.lastResponse} read null from then on. The bytes go too when the ACK
+ * arrives, as nothing resends them after that.
  */
 export class ServerInviteTransaction
   extends TransactionBase<ServerTransactionEvents>
   implements ServerTransactionLike
 {
-  /** The INVITE. */
-  readonly request: SipRequest;
   /** Where it came from. */
   readonly source: Source;
   /** The To tag of this UAS's responses. */
   readonly toTag: string;
   readonly #io: ServerIo;
+  #request: SipRequest | null;
+  /** What {@link ServerInviteTransaction.respond} builds from once the INVITE is released. */
+  #template: Pick<SipRequest, 'headers'> | null = null;
+  /** The last provisional response, while in Proceeding. */
   #last: SipResponse | null = null;
+  /** The final response's bytes, while something may resend them. */
+  #kept: KeptResponse | null = null;
+  #answered = false;
   #interval: number;
   #retransmissions = 0;
   #acked = false;
@@ -38,14 +54,19 @@ export class ServerInviteTransaction
   /** @internal Created by the transaction layer, which then calls {@link ServerInviteTransaction.start}. */
   constructor(id: string, request: SipRequest, source: Source, toTag: string, timers: Timers, io: ServerIo) {
     super(id, 'proceeding', timers, source.transport === 'tcp', io.onTerminated);
-    this.request = request;
+    this.#request = request;
     this.source = source;
     this.toTag = toTag;
     this.#io = io;
     this.#interval = timers.t1;
   }
 
-  /** The last response sent. */
+  /** The INVITE; null once a final response was sent (the transaction then keeps only that response's bytes). */
+  get request(): SipRequest | null {
+    return this.#request;
+  }
+
+  /** The last provisional response sent; null before the first and once a final response was sent. */
   get lastResponse(): SipResponse | null {
     return this.#last;
   }
@@ -62,7 +83,7 @@ export class ServerInviteTransaction
    */
   start(): void {
     setImmediate(() => {
-      if (this.#last === null && this.state === 'proceeding') {
+      if (!this.#answered && this.state === 'proceeding') {
         this.respond(100);
       }
     });
@@ -70,7 +91,7 @@ export class ServerInviteTransaction
 
   /** Builds and sends a response to the INVITE. */
   respond(status: number, options: Omit<ResponseOptions, 'toTag'> = {}): SipResponse {
-    const response = createResponse(this.request, status, {
+    const response = createResponse(this.#request ?? this.#template ?? { headers: [] }, status, {
       ...options,
       toTag: status > 100 ? this.toTag : undefined,
     });
@@ -84,17 +105,31 @@ export class ServerInviteTransaction
     const state = this.state;
     const is2xx = response.status >= 200 && response.status < 300;
     if (state === 'accepted' && is2xx) {
-      this.#transmit(response);
+      // A further 2xx from the TU (RFC 6026 §8.7) replaces the one being resent; after the ACK nothing is.
+      const prepared = this.#io.sendResponse(response, this.source);
+      if (!this.#acked) {
+        this.#kept = keepResponse(prepared);
+      }
 
       return;
     }
     if (state !== 'proceeding') {
       return;
     }
-    this.#transmit(response);
+    this.#answered = true;
+    const prepared = this.#io.sendResponse(response, this.source);
     if (response.status < 200) {
+      this.#last = response;
+
       return;
     }
+    // Lingering from here on: keep the bytes to resend, and what a late respond() builds from.
+    this.#kept = keepResponse(prepared);
+    if (this.#request !== null) {
+      this.#template = responseTemplate(this.#request);
+    }
+    this.#request = null;
+    this.#last = null;
     this.#interval = this.timers.t1;
     if (is2xx) {
       this.setState('accepted');
@@ -124,8 +159,10 @@ export class ServerInviteTransaction
   receiveRequest(): void {
     this.#io.onAbsorbed();
     // In Accepted the 2xx is already being resent on its own schedule (RFC 6026 §7.1): absorb silently.
-    if (this.#last !== null && (this.state === 'proceeding' || this.state === 'completed')) {
+    if (this.state === 'proceeding' && this.#last !== null) {
       this.#io.sendResponse(this.#last, this.source);
+    } else if (this.state === 'completed' && this.#kept !== null) {
+      this.#io.resendResponse(this.#kept);
     }
   }
 
@@ -143,6 +180,8 @@ export class ServerInviteTransaction
     }
     this.stopTimer('G');
     this.stopTimer('H');
+    // Confirmed only absorbs ACK copies: the final response is never sent again.
+    this.#kept = null;
     this.safeEmit('ack', ack);
     this.waitThenTerminate('confirmed', 'I', this.reliable ? 0 : this.timers.t4);
   }
@@ -154,6 +193,7 @@ export class ServerInviteTransaction
     }
     this.#acked = true;
     this.stopTimer('2xx');
+    this.#kept = null;
     this.safeEmit('ack', ack);
   }
 
@@ -169,17 +209,12 @@ export class ServerInviteTransaction
   }
 
   readonly #resend = (): void => {
-    if (this.#last === null || (this.state !== 'completed' && this.state !== 'accepted')) {
+    if (this.#kept === null || (this.state !== 'completed' && this.state !== 'accepted')) {
       return;
     }
     this.#retransmissions++;
-    this.#io.sendResponse(this.#last, this.source);
+    this.#io.resendResponse(this.#kept);
     this.#interval = Math.min(2 * this.#interval, this.timers.t2);
     this.startTimer(this.state === 'accepted' ? '2xx' : 'G', this.#interval, this.#resend);
   };
-
-  #transmit(response: SipResponse): void {
-    this.#last = response;
-    this.#io.sendResponse(response, this.source);
-  }
 }

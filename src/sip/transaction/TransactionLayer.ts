@@ -9,7 +9,7 @@ import { ClientInviteTransaction, buildCancel } from './ClientInviteTransaction.
 import { ClientNonInviteTransaction, type ClientIo } from './ClientNonInviteTransaction.js';
 import { ack2xxKey, clientKey, mergeKey, newBranch, newTag, serverKey } from './keys.js';
 import { ServerInviteTransaction } from './ServerInviteTransaction.js';
-import { ServerNonInviteTransaction, type ServerIo } from './ServerNonInviteTransaction.js';
+import { preparedFromKept, ServerNonInviteTransaction, type ServerIo } from './ServerNonInviteTransaction.js';
 import {
   resolveTimers,
   type TimerOptions,
@@ -266,8 +266,16 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
           ackKey = ack2xxKey(response);
           this.#awaiting2xxAck.set(ackKey, tx);
         }
-        this.#transport.sendResponse(response, to).catch((err: unknown) => {
+        const prepared = this.#transport.prepareResponse(response, to);
+        this.#transport.sendPrepared(prepared).catch((err: unknown) => {
           this.#log.debug({ err, status: response.status }, 'response not sent');
+        });
+
+        return prepared;
+      },
+      resendResponse: (kept) => {
+        this.#transport.sendPrepared(preparedFromKept(kept)).catch((err: unknown) => {
+          this.#log.debug({ err, status: kept.status }, 'response not sent');
         });
       },
       onTerminated: () => {

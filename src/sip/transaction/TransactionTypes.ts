@@ -100,8 +100,12 @@ export interface TransactionLayerEvents extends Record<string, unknown[]> {
 export interface ServerTransactionLike {
   /** Transaction key. */
   readonly id: string;
-  /** The request that created it. */
-  readonly request: SipRequest;
+  /**
+   * The request that created it; null once a final response was sent, when the transaction lets go of it
+   * and keeps only that response's bytes for retransmissions. Use the request the layer's `request` event
+   * hands out.
+   */
+  readonly request: SipRequest | null;
   /** Where it came from. */
   readonly source: Source;
   /** Current state. */

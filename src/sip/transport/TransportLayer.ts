@@ -11,6 +11,7 @@ import { TcpListener, plainAddress, type TcpConnection } from './TcpListener.js'
 import {
   type DropReason,
   type Endpoint,
+  type PreparedResponse,
   type Source,
   type TransportCounters,
   type TransportEvents,
@@ -121,22 +122,28 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
    * transport its request arrived on when `source` is given, else on the Via's transport.
    */
   async sendResponse(response: SipResponse, source?: Source): Promise<void> {
-    const data = serializeMessage(response);
-    this.#counters.responses[response.status] = (this.#counters.responses[response.status] ?? 0) + 1;
-    if (source?.connectionId !== undefined && this.#tcp?.sendOn(source.connectionId, data) === true) {
-      this.#counters.sent.tcp++;
+    await this.sendPrepared(this.prepareResponse(response, source));
+  }
 
-      return;
-    }
+  /**
+   * Serializes `response` and works out where {@link TransportLayer.sendResponse} would send it, without
+   * sending. Server transactions keep the result to resend the same bytes with
+   * {@link TransportLayer.sendPrepared} and let go of the parsed response.
+   */
+  prepareResponse(response: SipResponse, source?: Source): PreparedResponse {
+    const data = serializeMessage(response);
+    const connectionId = source?.connectionId;
     let via;
     try {
       via = getTopVia(response);
     } catch (err) {
-      throw new SipTransportError(`response without a usable Via: ${(err as Error).message}`, {
+      const error = new SipTransportError(`response without a usable Via: ${(err as Error).message}`, {
         transport: source?.transport ?? 'udp',
         host: '',
         port: 0,
       });
+
+      return { status: response.status, data, connectionId, target: error };
     }
     const transport: TransportProtocol = source?.transport ?? (via.transport === 'TCP' ? 'tcp' : 'udp');
     const address = via.params.received ?? via.host;
@@ -144,7 +151,24 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     // Over UDP the answer follows rport; a new TCP connection goes to the sent-by port (§18.2.2, RFC 3581 §4).
     const useRport = transport === 'udp' && rport !== undefined && rport !== null && /^[0-9]+$/.test(rport);
     const port = useRport ? Number(rport) : (via.port ?? 5060);
-    await this.#write(data, { transport, address: address.replace(/^\[|\]$/g, ''), port });
+    const target = { transport, address: address.replace(/^\[|\]$/g, ''), port };
+
+    return { status: response.status, data, connectionId, target };
+  }
+
+  /** Sends (or sends again) a response prepared by {@link TransportLayer.prepareResponse}. */
+  async sendPrepared(prepared: PreparedResponse): Promise<void> {
+    const { status, data, connectionId, target } = prepared;
+    this.#counters.responses[status] = (this.#counters.responses[status] ?? 0) + 1;
+    if (connectionId !== undefined && this.#tcp?.sendOn(connectionId, data) === true) {
+      this.#counters.sent.tcp++;
+
+      return;
+    }
+    if (target instanceof SipTransportError) {
+      throw target;
+    }
+    await this.#write(data, target);
   }
 
   /** Closes both listeners and every connection; idempotent. */

@@ -1,4 +1,5 @@
 import { type Logger } from '../../log/index.js';
+import { type SipTransportError } from '../errors.js';
 import { type SipRequest, type SipResponse } from '../message/SipMessage.js';
 
 /** Transports confab listens on. */
@@ -18,6 +19,21 @@ export interface Endpoint {
 export interface Source extends Endpoint {
   /** Identifier of the TCP connection; absent for UDP. */
   connectionId?: string;
+}
+
+/**
+ * A response serialized once, with where RFC 3261 §18.2.2 sends it: on the request's TCP connection while
+ * it is open, else to `target`. A `target` that is an error means the top Via was unusable; sending fails.
+ */
+export interface PreparedResponse {
+  /** Status code (for the transport counters). */
+  readonly status: number;
+  /** The serialized response. */
+  readonly data: Buffer;
+  /** The TCP connection the request came on, if any. */
+  readonly connectionId: string | undefined;
+  /** Where the response goes when there is no open connection, or why it cannot go anywhere. */
+  readonly target: Endpoint | SipTransportError;
 }
 
 /** Options of {@link createTransportLayer}. */
