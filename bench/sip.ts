@@ -6,12 +6,13 @@
 //   1. Rate ramp: `sipp -sn uac` with 100 ms calls at rising rates, 6 s per step. A step passes when sipp
 //      reports no failed call and the p99 INVITE→200 time (sipp -trace_rtt) is under 50 ms. CPU per call is
 //      this process's user+system CPU over the step divided by its calls.
-//   2. Concurrency: `sipp -sn uac -d 40000` at 500 calls/s up to N calls held at once; the figure is the
-//      largest N for which every call completed.
+//   2. Concurrency: `sipp -sn uac` at 500 calls/s (`--concurrent-rate`) up to N calls held at once, each held
+//      until the last one is up plus 8 s; the figure is the largest N for which every call completed.
 // With `--confab` the target is instead a real `confab start` process (the compiled dist/, run `npm run build`
 // first) on a scratch configuration: every call becomes a leg, a conversation and a member, with its events
 // recorded through Redis, and an RTP port pair. CPU per call is then that process's CPU (from /proc).
-// Usage: npm run bench:sip [-- --rates 100,200,300] [--concurrent 2000,5000] [--step-seconds 6] [--confab]
+// Usage: npm run bench:sip [-- --rates 100,200,300] [--concurrent 2000,5000] [--concurrent-rate 500]
+//        [--step-seconds 6] [--confab]
 //        [--profile <dir>] (with --confab: a V8 CPU profile of the confab process, written when it stops)
 //        [--worker-process] (with --confab: the event recording worker in a process of its own, as
 //        `confab start --no-worker` plus `confab worker` run it; CPU per call then counts both processes)
@@ -31,6 +32,8 @@ function arg(name: string, fallback: string): string {
 const rates = arg('rates', '100,200,300,400,500,600,800').split(',').map(Number);
 const concurrency = arg('concurrent', '1000,2500,5000').split(',').map(Number);
 const stepSeconds = Number(arg('step-seconds', '6'));
+// How fast the concurrency phase places its calls: it measures how many calls are held, not the call rate.
+const concurrentRate = Number(arg('concurrent-rate', '500'));
 
 interface SippOutcome {
   code: number | null;
@@ -38,6 +41,8 @@ interface SippOutcome {
   failed: number;
   rtts: number[];
   output: string;
+  /** The most frequent lines of sipp's error log (why calls failed), with their counts. */
+  errors: string[];
 }
 
 function sipp(args: string[], timeoutMs: number): Promise<SippOutcome> {
@@ -46,7 +51,7 @@ function sipp(args: string[], timeoutMs: number): Promise<SippOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'sipp',
-      [...args, '-nostdin', '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1'],
+      [...args, '-nostdin', '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1', '-trace_err'],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -59,9 +64,20 @@ function sipp(args: string[], timeoutMs: number): Promise<SippOutcome> {
       const rtts: number[] = [];
       let successful = 0;
       let failed = 0;
+      const errorCounts = new Map<string, number>();
       for (const file of readdirSync(dir)) {
         const text = readFileSync(join(dir, file), 'utf8');
-        if (file.endsWith('_rtt.csv')) {
+        if (file.endsWith('_errors.log')) {
+          for (const line of text.split('\n')) {
+            // An error starts with a date, a time and a timestamp, then says what went wrong; the lines
+            // after it (a SIP message it quotes) are left out.
+            const head = /^\d{4}-\d\d-\d\d\s+\S+\s+\S+:\s*(.*)$/.exec(line);
+            if (head !== null) {
+              const what = (head[1] ?? '').replace(/\d+/g, 'N').slice(0, 120);
+              errorCounts.set(what, (errorCounts.get(what) ?? 0) + 1);
+            }
+          }
+        } else if (file.endsWith('_rtt.csv')) {
           for (const line of text.split('\n').slice(1)) {
             const ms = Number(line.split(';')[1]);
             if (Number.isFinite(ms) && line !== '') {
@@ -78,7 +94,11 @@ function sipp(args: string[], timeoutMs: number): Promise<SippOutcome> {
         }
       }
       rmSync(dir, { recursive: true, force: true });
-      resolve({ code, successful, failed, rtts, output });
+      const errors = [...errorCounts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([what, count]) => `${count} × ${what}`);
+      resolve({ code, successful, failed, rtts, output, errors });
     });
   });
 }
@@ -190,7 +210,7 @@ process.stdout.write(`\nhighest passing rate: ${best} calls/s\n`);
 
 let held = 0;
 process.stdout.write(
-  `\n| concurrent calls | completed | failed | peak active in confab | ${confab === null ? 'heap' : 'RSS'} MB at peak |\n| --- | --- | --- | --- | --- |\n`,
+  `\nconcurrent calls placed at ${concurrentRate} calls/s\n\n| concurrent calls | completed | failed | peak active in confab | ${confab === null ? 'heap' : 'RSS'} MB at peak |\n| --- | --- | --- | --- | --- |\n`,
 );
 for (const n of concurrency) {
   let peak = 0;
@@ -203,14 +223,14 @@ for (const n of concurrency) {
       }
     });
   }, 250);
-  const holdMs = Math.ceil((n / 500) * 1000) + 8000;
+  const holdMs = Math.ceil((n / concurrentRate) * 1000) + 8000;
   const outcome = await sipp(
     [
       '-sn',
       'uac',
       ...dialled,
       '-r',
-      '500',
+      String(concurrentRate),
       '-m',
       String(n),
       '-l',
@@ -232,6 +252,8 @@ for (const n of concurrency) {
   const ok = outcome.code === 0 && outcome.failed === 0;
   if (ok) {
     held = Math.max(held, peak);
+  } else {
+    process.stderr.write(`sipp errors for ${n} concurrent calls:\n  ${outcome.errors.join('\n  ')}\n`);
   }
   process.stdout.write(
     `| ${n} | ${outcome.successful} | ${outcome.failed}${outcome.code === 0 ? '' : ` (exit ${outcome.code})`} | ${peak} | ${heap.toFixed(0)} |\n`,
