@@ -22,6 +22,36 @@ afterEach(async () => {
   }
 });
 
+/**
+ * Places an outbound call to the callee on `port`, keeping a WeakRef to it in `released`; resolves with
+ * the reason it ended. With `hangUpOnAnswer` confab hangs up as soon as it is answered.
+ */
+function dial(
+  ua: SipUserAgent,
+  port: number,
+  released: WeakRef<object>[],
+  options: { hangUpOnAnswer?: boolean } = {},
+): Promise<string> {
+  return new Promise((resolve) => {
+    const call = ua.call({
+      uri: `sip:callee@127.0.0.1:${port}`,
+      from: '<sip:confab@127.0.0.1>',
+      to: `<sip:callee@127.0.0.1:${port}>`,
+      target: { transport: 'udp', address: '127.0.0.1', port },
+      sdp: 'v=0\r\n',
+    });
+    released.push(new WeakRef(call));
+    if (options.hangUpOnAnswer === true) {
+      call.once('answered', () => {
+        call.hangup();
+      });
+    }
+    call.once('ended', (end) => {
+      resolve(end.reason);
+    });
+  });
+}
+
 /** A user agent with one trunk admitting loopback, on the default timers (T1 500 ms: Timers L, J, M 32 s). */
 async function startUa(): Promise<SipUserAgent> {
   const ua = await SipUserAgent.start({
@@ -179,22 +209,7 @@ describe('an ended call is released while its transactions linger', () => {
     const calls = 10;
     let lastOk: SipResponse | null = null;
     for (let i = 0; i < calls; i++) {
-      const ended = new Promise<void>((resolve) => {
-        const call = ua.call({
-          uri: `sip:callee@127.0.0.1:${peer.port}`,
-          from: '<sip:confab@127.0.0.1>',
-          to: `<sip:callee@127.0.0.1:${peer.port}>`,
-          target: { transport: 'udp', address: '127.0.0.1', port: peer.port },
-          sdp: 'v=0\r\n',
-        });
-        released.push(new WeakRef(call));
-        call.once('answered', () => {
-          call.hangup();
-        });
-        call.once('ended', () => {
-          resolve();
-        });
-      });
+      const ended = dial(ua, peer.port, released, { hangUpOnAnswer: true });
       const invite = await peer.next();
       expect(invite.method).toBe('INVITE');
       lastOk = peer.respond(invite, 200, uaPort);
@@ -225,19 +240,7 @@ describe('an ended call is released while its transactions linger', () => {
     const released: WeakRef<object>[] = [];
     const calls = 10;
     for (let i = 0; i < calls; i++) {
-      const ended = new Promise<string>((resolve) => {
-        const call = ua.call({
-          uri: `sip:callee@127.0.0.1:${peer.port}`,
-          from: '<sip:confab@127.0.0.1>',
-          to: `<sip:callee@127.0.0.1:${peer.port}>`,
-          target: { transport: 'udp', address: '127.0.0.1', port: peer.port },
-          sdp: 'v=0\r\n',
-        });
-        released.push(new WeakRef(call));
-        call.once('ended', (end) => {
-          resolve(end.reason);
-        });
-      });
+      const ended = dial(ua, peer.port, released);
       const invite = await peer.next();
       peer.respond(invite, 486, uaPort);
       // The transaction ACKs the 486 itself (RFC 3261 §17.1.1.3).
