@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/events/index.js';
-import { PCMU } from '../../src/media/index.js';
-import { runSipp, startSipp } from '../sip/sippRun.js';
+import { join } from 'node:path';
+import { PCMA, PCMU } from '../../src/media/index.js';
+import { SCENARIOS, runSipp, startSipp } from '../sip/sippRun.js';
 import { startTestApp, type Received, type TestApp } from './support/httpApp.js';
 import { dtmfPcap, uacScenario } from './support/scenario.js';
 import { NUMBER, sippArgs as sipp, startVoiceRig, type VoiceRig } from './support/voiceRig.js';
@@ -61,6 +62,38 @@ describe('inbound calls under call control (sipp caller)', () => {
     for (const event of events) {
       await expect(verifyWebhook('s3cret', event.headers.authorization, event.raw)).resolves.toBeTruthy();
     }
+  });
+
+  it('runs the NCCO of a call that came with a delayed offer once the ACK brings the answer', async () => {
+    app = await startTestApp();
+    rig = await startVoiceRig({
+      voice: { eventUrl: `${app.url}/event` },
+      ncco: [{ action: 'talk', text: 'Hello from confab. This is a test.' }],
+    });
+    const media = createSocket('udp4');
+    sockets.push(media);
+    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', resolve));
+    let loudFrames = 0;
+    media.on('message', (packet) => {
+      // The scenario's answer in the ACK picks PCMA.
+      if (packet[1] === 8 && PCMA.decode(packet.subarray(12)).some((s) => Math.abs(s) > 2000)) {
+        loudFrames++;
+      }
+    });
+    const result = await runSipp([
+      '-sf',
+      join(SCENARIOS, 'uac_delayed_offer.xml'),
+      '-key',
+      'rtp_port',
+      String(media.address().port),
+      ...sipp('', rig.port).slice(2),
+    ]);
+
+    expect(result.code, result.explain).toBe(0);
+    await app.waitFor((r) => statuses(r).includes('completed'));
+    expect(statuses(app.received)).toEqual(['started', 'ringing', 'answered', 'completed']);
+    // The talk action waited for the media: speech reached the port of the ACK's answer.
+    expect(loudFrames).toBeGreaterThan(25);
   });
 
   it('asks the answer URL (with SIP X- headers), collects RFC 4733 DTMF with input, and continues with the reply NCCO', async () => {

@@ -66,6 +66,8 @@ export class PhoneCall {
    */
   onAnswered: ((call: PhoneCall) => void) | undefined;
   readonly #ended: Promise<void>;
+  readonly #mediaSettled: Promise<NegotiatedMedia | null>;
+  #settleMedia: (media: NegotiatedMedia | null) => void = () => undefined;
 
   /** @internal Built by the SIP service once the records exist. */
   constructor(
@@ -94,6 +96,9 @@ export class PhoneCall {
     });
     sip.on('dtmf', (digit, durationMs) => {
       this.#record(this.#service.dtmf(this.#records, digit, durationMs));
+    });
+    this.#mediaSettled = new Promise((resolve) => {
+      this.#settleMedia = resolve;
     });
     this.#ended = new Promise((resolve) => {
       const onEnd = (end: CallEnd): void => {
@@ -143,6 +148,14 @@ export class PhoneCall {
     return this.#media;
   }
 
+  /**
+   * Resolves with the agreed media once the call is answered and its media is known (for a delayed offer,
+   * when the ACK brings the answer), or with null when the call ends first.
+   */
+  get mediaSettled(): Promise<NegotiatedMedia | null> {
+    return this.#mediaSettled;
+  }
+
   /** True while the peer holds the call. */
   get onHold(): boolean {
     return this.#onHold;
@@ -172,6 +185,7 @@ export class PhoneCall {
     } catch (err) {
       this.log.error({ err }, 'answered call could not join the conversation audio');
     }
+    this.#settleMedia(media);
   }
 
   /**
@@ -305,6 +319,7 @@ export class PhoneCall {
   }
 
   #finish(end: CallEnd): void {
+    this.#settleMedia(null);
     // A status confab gives when it gives up on an unanswered call (`timeout`) replaces the SIP one.
     const status =
       !this.#answered && this.#hangupStatus !== undefined

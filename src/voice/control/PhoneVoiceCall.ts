@@ -119,10 +119,12 @@ export class PhoneVoiceCall implements VoiceCall {
     } else {
       phone.sip.once('progress', () => this.#status('ringing'));
     }
-    // The answer may come from elsewhere (the SIP service's default, the far end of an outbound call);
-    // PhoneCall learns the negotiated media right after the SIP call says so, hence the microtask.
-    phone.sip.once('answered', () => {
-      queueMicrotask(() => this.#onAnswered());
+    // The answer may come from elsewhere (the SIP service's default, the far end of an outbound call); the
+    // call counts as answered once its media is known (for a delayed offer, when the ACK brings it).
+    void phone.mediaSettled.then((media) => {
+      if (media !== null) {
+        this.#onAnswered();
+      }
     });
     this.ended = new Promise((resolve) => {
       const onEnd = (end: CallEnd): void => {
@@ -158,12 +160,16 @@ export class PhoneVoiceCall implements VoiceCall {
     return this.#isEnded;
   }
 
-  answer(): Promise<void> {
+  /**
+   * Answers the call. Resolves once its media is known: at once for an INVITE that carried an offer, when
+   * the ACK brings the answer for a delayed offer (or when the call ends first).
+   */
+  async answer(): Promise<void> {
     if (this.#answeredAt === null && this.phone.answer()) {
-      this.#onAnswered();
+      if ((await this.phone.mediaSettled) !== null) {
+        this.#onAnswered();
+      }
     }
-
-    return Promise.resolve();
   }
 
   async hangup(): Promise<void> {
