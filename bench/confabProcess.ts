@@ -2,7 +2,7 @@
 // Redis key prefix, ephemeral-range ports, one number and one trunk admitting loopback without limits.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,11 +80,14 @@ export async function startConfabProcess(
   const bin = new URL('../bin/confab.js', import.meta.url).pathname;
   const config = join(dir, 'confab.yaml');
   const startArgs = options.workerProcess === true ? ['start', '--no-worker'] : ['start'];
+  // CONFAB_BENCH_LOG=<file> keeps the confab process's log (its stdout) there, to see why calls ended.
+  const logFile = process.env.CONFAB_BENCH_LOG;
+  const stdout = logFile === undefined || logFile === '' ? 'ignore' : openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), bin, ...startArgs, '--config', config],
     {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', stdout, 'inherit'],
     },
   );
   const worker =
