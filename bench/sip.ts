@@ -241,8 +241,9 @@ for (const n of concurrency) {
       '127.0.0.1',
       '-max_socket',
       '60000',
-      // sipp's run timeout only stops a sipp that hangs. At 3× the hold, runs on a slow machine hit it:
-      // sipp quit and counted the calls still up as failed (confab ended them 30 s later, for lack of RTP).
+      // sipp's run timeout only stops a sipp that hangs. At 3× the hold, four runs in five on a slower VM
+      // failed thousands of calls that sipp never hung up (confab ended them 30 s after their answer, for
+      // lack of RTP); at 6× every run since held all its calls.
       '-timeout',
       String(Math.ceil(holdMs / 1000) * 6),
       '-timeout_error',
