@@ -5,6 +5,7 @@
  *
  * This file is shared with the Calls API (src/api/v1/calls.ts, src/voice/calls/): add to it, never rename.
  */
+import type { LegAudio, PlayOptions, Playback } from '../channels/index.js';
 import type { Logger } from '../log/index.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -12,38 +13,29 @@ import type { Logger } from '../log/index.js';
 // ---------------------------------------------------------------------------------------------------------
 
 /** Options of one playback (Vonage semantics: `level` -1..1 with 0 = normal, `loop` 0 = forever). */
-export interface VoicePlayOptions {
-  readonly level?: number;
-  readonly loop?: number;
-}
+export type VoicePlayOptions = PlayOptions;
 
 /** One playback on a leg. */
-export interface VoicePlayback {
-  /** Resolves when the audio ended ('finished') or was stopped. */
-  readonly done: Promise<'finished' | 'stopped'>;
-  stop(): void;
-}
+export type VoicePlayback = Playback;
 
-/**
- * The part of the media hub's `LegAudio` (src/channels/media/LegAudio.ts) call control uses. It is spelled
- * out structurally so the voice room depends on the behaviour, not on the class; every `LegAudio` is one.
- */
-export interface VoiceLegAudio {
-  readonly legId: string;
-  readonly conversationId: string;
-  readonly sampleRate: number;
-  play(pcm: Int16Array, sampleRate: number, options?: VoicePlayOptions): VoicePlayback;
-  clearPlayback(): void;
-  sendDtmf(digits: string): void;
-  setMuted(muted: boolean): void;
-  setEarmuffed(earmuffed: boolean): void;
-  setAudibility(canHear: readonly string[] | null, canSpeak: readonly string[] | null): void;
-  readonly muted: boolean;
-  readonly earmuffed: boolean;
-  tap(onFrame: (said: Int16Array, heard: Int16Array) => void): { close(): void };
-  on(event: 'dtmf', listener: (digit: string, durationMs: number) => void): unknown;
-  off(event: 'dtmf', listener: (digit: string, durationMs: number) => void): unknown;
-}
+/** The part of the media hub's {@link LegAudio} that call control uses. */
+export type VoiceLegAudio = Pick<
+  LegAudio,
+  | 'legId'
+  | 'conversationId'
+  | 'sampleRate'
+  | 'play'
+  | 'clearPlayback'
+  | 'sendDtmf'
+  | 'setMuted'
+  | 'setEarmuffed'
+  | 'setAudibility'
+  | 'muted'
+  | 'earmuffed'
+  | 'tap'
+  | 'on'
+  | 'off'
+>;
 
 // ---------------------------------------------------------------------------------------------------------
 // The live call.
