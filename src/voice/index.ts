@@ -48,7 +48,8 @@ export { answerParams, callsWebhooks, type CallsApplication } from './calls/answ
 export { createVoice, type Voice, type VoiceOptions } from './createVoice.js';
 export { CallControl, type CallControlOptions } from './control/CallControl.js';
 export type { ActionContext, ActionOutcome, ControlDeps, RunState } from './control/ActionContext.js';
-export { PhoneVoiceCall, endpointText, voiceEndOf } from './control/PhoneVoiceCall.js';
+export { PhoneVoiceCall, voiceEndOf } from './control/PhoneVoiceCall.js';
+export { endpointText } from './control/statusEvents.js';
 export { EspeakEngine, ESPEAK_NG_PATH } from './speech/EspeakEngine.js';
 export { VoiceAudioError, type VoiceAudioErrorCode } from './audio/VoiceAudioError.js';
 export { decodeRaw, decodeWav, type PcmAudio } from './audio/decodeAudio.js';

@@ -1,7 +1,7 @@
 import type { AppRingAnswer, AppRinging, ConversationMediaHub } from '../../channels/index.js';
 import type { Logger } from '../../log/index.js';
 import type { CallRecords, CallService } from '../../services/index.js';
-import { endpointText } from '../control/PhoneVoiceCall.js';
+import { callTimings, statusEvent } from '../control/statusEvents.js';
 import type {
   VoiceCall,
   VoiceCallEnd,
@@ -200,13 +200,7 @@ export class AppCall implements VoiceCall {
     }
     this.#isEnded = true;
     this.#clearTimer();
-    const extra: Record<string, unknown> = {};
-    if (this.#answeredAt !== null) {
-      const now = new Date();
-      extra.start_time = this.#answeredAt.toISOString();
-      extra.end_time = now.toISOString();
-      extra.duration = String(Math.round((now.getTime() - this.#answeredAt.getTime()) / 1000));
-    }
+    const extra: Record<string, unknown> = this.#answeredAt === null ? {} : callTimings(this.#answeredAt);
     if (end.detail !== undefined) {
       extra.detail = end.detail;
     }
@@ -226,16 +220,7 @@ export class AppCall implements VoiceCall {
   }
 
   #status(status: VoiceCallStatus, extra: Readonly<Record<string, unknown>> = {}): void {
-    this.#events.send(this, {
-      from: endpointText(this.from),
-      to: endpointText(this.to),
-      uuid: this.uuid,
-      conversation_uuid: this.#conversationUuid,
-      status,
-      direction: this.direction,
-      timestamp: new Date().toISOString(),
-      ...extra,
-    });
+    this.#events.send(this, statusEvent(this, status, extra));
   }
 
   #record(pending: Promise<void>): void {

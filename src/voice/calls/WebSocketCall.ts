@@ -1,6 +1,6 @@
 import type { ConnectedWebSocket, ConversationMediaHub } from '../../channels/index.js';
 import type { Logger } from '../../log/index.js';
-import { endpointText } from '../control/PhoneVoiceCall.js';
+import { callTimings, statusEvent } from '../control/statusEvents.js';
 import type {
   VoiceCall,
   VoiceCallEnd,
@@ -91,14 +91,11 @@ export class WebSocketCall implements VoiceCall {
           : info.reason === 'local'
             ? { status: 'completed', disconnectedBy: 'platform' }
             : { status: 'disconnected', disconnectedBy: 'user' };
-      const now = new Date();
       this.#status(end.status, {
         ...(this.#answeredAt === null
           ? { detail: end.detail }
           : {
-              start_time: this.#answeredAt.toISOString(),
-              end_time: now.toISOString(),
-              duration: String(Math.round((now.getTime() - this.#answeredAt.getTime()) / 1000)),
+              ...callTimings(this.#answeredAt),
               rate: '0',
               price: '0',
               network: 'confab',
@@ -142,16 +139,6 @@ export class WebSocketCall implements VoiceCall {
   }
 
   #status(status: VoiceCallStatus, extra: Readonly<Record<string, unknown>> = {}): void {
-    this.#events.send(this, {
-      from: endpointText(this.from),
-      to: endpointText(this.to),
-      uuid: this.uuid,
-      conversation_uuid: this.#conversationUuid,
-      status,
-      direction: this.direction,
-      timestamp: new Date().toISOString(),
-      headers: this.#headers,
-      ...extra,
-    });
+    this.#events.send(this, statusEvent(this, status, { headers: this.#headers, ...extra }));
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '../webhooks/fetchAnswer.js';
 import type { AnswerFetcher } from './CallsServiceTypes.js';
 import type { SyncEventCall } from './connectAction.js';
-import { endpointText } from '../control/PhoneVoiceCall.js';
+import { endpointText } from '../control/statusEvents.js';
 
 /** The application fields the Calls API's webhooks need (to sign them). */
 export interface CallsApplication {

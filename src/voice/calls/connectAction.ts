@@ -9,7 +9,7 @@ import type {
 import type { AudioLoader } from './CallsServiceTypes.js';
 import type { CallsService } from './CallsService.js';
 import { DEFAULT_LENGTH_TIMER_S, DEFAULT_RINGING_TIMER_S } from './CallsService.js';
-import { endpointText } from '../control/PhoneVoiceCall.js';
+import { endpointText } from '../control/statusEvents.js';
 
 /**
  * Asks an `eventType: synchronous` connect's event URL what to do after a failed attempt: resolves with

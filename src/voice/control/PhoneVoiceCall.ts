@@ -4,11 +4,13 @@ import type { CallEnd } from '../../sip/index.js';
 import type {
   VoiceCall,
   VoiceCallEnd,
+  VoiceCallStatus,
   VoiceEndpoint,
   VoiceEventSink,
   VoiceLegAudio,
   VoiceWebhookTarget,
 } from '../VoiceTypes.js';
+import { callTimings, statusEvent } from './statusEvents.js';
 
 /** How a SIP call end reads as a Vonage final status. */
 export function voiceEndOf(end: CallEnd, answered: boolean, failure: string | null): VoiceCallEnd {
@@ -42,18 +44,6 @@ export function voiceEndOf(end: CallEnd, answered: boolean, failure: string | nu
 /** The SIP status of a call end, as an optional field. */
 function sipCodeOf(end: CallEnd): { sipCode?: number } {
   return end.status === null || end.status === undefined ? {} : { sipCode: end.status };
-}
-
-/** The wire string of an endpoint (a number, a SIP URI, a WebSocket URI or a user name). */
-export function endpointText(endpoint: VoiceEndpoint): string {
-  switch (endpoint.type) {
-    case 'phone':
-      return endpoint.number;
-    case 'app':
-      return endpoint.user;
-    default:
-      return endpoint.uri;
-  }
 }
 
 /** The SIP `X-` headers of an INVITE. */
@@ -210,18 +200,6 @@ export class PhoneVoiceCall implements VoiceCall {
     }
   }
 
-  /** The fields every status event of this call carries. */
-  base(): Record<string, unknown> {
-    return {
-      from: endpointText(this.from),
-      to: endpointText(this.to),
-      uuid: this.uuid,
-      conversation_uuid: this.#conversationUuid,
-      direction: this.direction,
-      timestamp: new Date().toISOString(),
-    };
-  }
-
   #onAnswered(): void {
     if (this.#answeredAt !== null || this.#isEnded) {
       return;
@@ -236,17 +214,14 @@ export class PhoneVoiceCall implements VoiceCall {
     this.#status('answered', { start_time: this.#answeredAt.toISOString(), rate: '0', network: 'confab' });
   }
 
-  #status(status: string, extra: Record<string, unknown> = {}): void {
-    this.#sink.send(this, { ...this.base(), status, ...extra });
+  #status(status: VoiceCallStatus, extra: Record<string, unknown> = {}): void {
+    this.#sink.send(this, statusEvent(this, status, extra));
   }
 
   #final(end: VoiceCallEnd): void {
-    const now = new Date();
     const extra: Record<string, unknown> = {};
     if (this.#answeredAt !== null) {
-      extra.start_time = this.#answeredAt.toISOString();
-      extra.end_time = now.toISOString();
-      extra.duration = String(Math.round((now.getTime() - this.#answeredAt.getTime()) / 1000));
+      Object.assign(extra, callTimings(this.#answeredAt));
       extra.rate = '0';
       extra.price = '0';
       extra.network = 'confab';

@@ -1,6 +1,6 @@
 import { validateNcco } from '../../ncco/validateNcco.js';
 import { fetchReplyNcco } from '../../webhooks/fetchAnswer.js';
-import { endpointText } from '../PhoneVoiceCall.js';
+import { endpointText } from '../statusEvents.js';
 import type { Ncco, NccoInput } from '../../VoiceTypes.js';
 import type { ActionContext, ActionOutcome } from '../ActionContext.js';
 
