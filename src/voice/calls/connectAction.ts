@@ -3,13 +3,15 @@ import type {
   Ncco,
   NccoConnect,
   VoiceCall,
+  VoiceCallStatus,
+  VoiceFinalStatus,
   VoicePlayback,
   VoiceWebhookTarget,
 } from '../VoiceTypes.js';
 import type { AudioLoader } from './CallsServiceTypes.js';
 import type { CallsService } from './CallsService.js';
 import { DEFAULT_LENGTH_TIMER_S, DEFAULT_RINGING_TIMER_S } from './CallsService.js';
-import { endpointText } from '../control/statusEvents.js';
+import { statusEvent } from '../control/statusEvents.js';
 
 /**
  * Asks an `eventType: synchronous` connect's event URL what to do after a failed attempt: resolves with
@@ -47,7 +49,7 @@ export interface ConnectHandlerOptions {
 }
 
 /** The Vonage status of an attempt that was not answered (one that rang out or was cancelled: `unanswered`). */
-function failureStatus(end: string): string {
+function failureStatus(end: VoiceFinalStatus): VoiceFinalStatus {
   return end === 'cancelled' || end === 'timeout' ? 'unanswered' : end;
 }
 
@@ -68,21 +70,12 @@ export function createConnectHandler(options: ConnectHandlerOptions): ConnectHan
       action.eventUrl?.[0] === undefined
         ? call.eventTarget
         : { url: action.eventUrl[0], method: action.eventMethod ?? 'POST' };
-    const fail = async (status: string, detail: string): Promise<{ next: Ncco | null }> => {
+    const fail = async (status: VoiceCallStatus, detail: string): Promise<{ next: Ncco | null }> => {
       call.log.info({ status, detail, endpoint: endpoint.type }, 'connect failed');
       if (action.eventType !== 'synchronous' || options.syncEvent === undefined || target === null) {
         return { next: null };
       }
-      const reply = await options.syncEvent(call, target, {
-        from: endpointText(call.from),
-        to: endpointText(call.to),
-        uuid: call.uuid,
-        conversation_uuid: call.conversationUuid,
-        status,
-        direction: call.direction,
-        timestamp: new Date().toISOString(),
-        detail,
-      });
+      const reply = await options.syncEvent(call, target, statusEvent(call, status, { detail }));
 
       return { next: Array.isArray(reply) ? (reply as Ncco) : null };
     };
