@@ -145,8 +145,8 @@ async function runOne(count: number): Promise<string> {
       `${f1(percentile(loadReport.rtpToWs, 50))} / ${f1(percentile(loadReport.rtpToWs, 99))} ms`,
       `${f1(percentile(loadReport.wsToRtp, 50))} / ${f1(percentile(loadReport.wsToRtp, 99))} ms`,
       `${loadReport.rtpToWs.length}/${loadReport.stats.rtpOnsetsSent}, ${loadReport.wsToRtp.length}/${loadReport.stats.wsOnsetsSent}`,
-      `RTP in: ${udpLoss} of ${t.rtpSent} not received, jitter buffer lost ${totals.lost} late ${totals.late} discarded ${totals.discarded}; ` +
-        `WS in: ${wsLoss} of ${t.wsSent} not received, ${totals.playoutUnderruns} playout underruns; ` +
+      `RTP in: ${udpLoss} of ${t.rtpSent} not received, jitter buffer lost ${totals.lost} late ${totals.late} discarded ${totals.discarded} (${totals.shed} to shed delay) underruns ${totals.underruns}, ${totals.secondFrame} of ${totals.measuredWindows} calls holding a second frame; ` +
+        `WS in: ${wsLoss} of ${t.wsSent} not received, ${totals.playoutUnderruns} playout underruns, ${totals.playoutShed} quiet frames shed; ` +
         `RTP out: ${t.rtpSeqGaps} sequence gaps; WS out: ${totals.wsDropped} dropped`,
       `${f1(report.lagP50Ms)} / ${f1(report.lagP99Ms)} ms (load process p99 ${f1(loadReport.loadLagP99Ms)} ms)`,
       `${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} |`,

@@ -118,11 +118,13 @@ process.on('message', (raw: unknown) => {
       lost: 0,
       late: 0,
       discarded: 0,
+      shed: 0,
       underruns: 0,
       wsSent: 0,
       wsDropped: 0,
       wsIn: 0,
       playoutUnderruns: 0,
+      playoutShed: 0,
     };
     for (const call of calls) {
       const r = call.rtp.stats;
@@ -132,13 +134,19 @@ process.on('message', (raw: unknown) => {
       totals.late += r.late;
       totals.discarded += r.jitter?.discarded ?? 0;
       totals.underruns += r.jitter?.underruns ?? 0;
+      totals.shed += r.jitter?.shed ?? 0;
       const w = call.ws.stats;
       totals.wsSent += w.framesSent;
       totals.wsDropped += w.framesDropped;
       totals.wsIn += w.audioMessages;
       totals.playoutUnderruns += w.playout.underruns;
+      totals.playoutShed += w.playout.shedFrames;
     }
-    send({ type: 'totals', totals });
+    // How long packets waited in each call's jitter buffer over its last 5 s window: the calls whose
+    // packets meet the clock just at the tick hold a second frame, and set the latency's upper percentiles.
+    const waits = calls.map((c) => c.rtp.stats.jitter?.lastWindowWaitMs).filter((w) => w !== undefined);
+    const secondFrame = waits.filter((w) => w.min >= 20).length;
+    send({ type: 'totals', totals: { ...totals, measuredWindows: waits.length, secondFrame } });
   } else if (message.type === 'stop') {
     for (const call of calls) {
       call.ws.close();

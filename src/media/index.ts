@@ -157,6 +157,7 @@ export {
   type PlayoutQueueOptions,
   type PlayoutQueueStats,
 } from './playout/PlayoutQueue.js';
+export { isQuietFrame, QUIET_PEAK } from './playout/quietFrame.js';
 
 // Mixing.
 export { Mixer, type MixerOptions } from './mix/Mixer.js';

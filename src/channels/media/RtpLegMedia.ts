@@ -3,6 +3,7 @@ import {
   DtmfReceiver,
   DtmfSender,
   EnhancedEventEmitter,
+  isQuietFrame,
   JitterBuffer,
   MediaStateError,
   samplesPerFrame,
@@ -265,7 +266,7 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
         this.#jitter?.reset();
       }
       if (this.#jitter !== undefined) {
-        this.#jitter.push(packet);
+        this.#jitter.push(packet, this.#lastPacketMs);
       } else {
         if (this.#passThrough.length >= PASS_THROUGH_DEPTH) {
           this.#passThrough.shift();
@@ -300,10 +301,30 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
    * underrun). Called by the bus (or the media hub) once per tick; the array is reused on the next call.
    */
   pullFrame(): Int16Array | undefined {
-    const packet = this.#jitter !== undefined ? this.#jitter.pop() : this.#passThrough.shift();
+    if (this.#jitter === undefined) {
+      const packet = this.#passThrough.shift();
+
+      return packet === undefined ? undefined : this.#decode(packet);
+    }
+    const now = performance.now();
+    const packet = this.#jitter.pop(now);
     if (packet === undefined) {
       return undefined;
     }
+    const pcm = this.#decode(packet);
+    if (this.#jitter.shedDue && (pcm === undefined || isQuietFrame(pcm))) {
+      // The buffer holds a frame of delay it no longer needs: this quiet frame makes way for the next.
+      const next = this.#jitter.shed(now);
+      if (next !== undefined) {
+        return this.#decode(next);
+      }
+    }
+
+    return pcm;
+  }
+
+  /** Decodes one packet into the reused frame; undefined (silence) for a payload the codec refuses. */
+  #decode(packet: RtpPacket): Int16Array | undefined {
     const payload = packet.payload;
     const samples = this.#codec.payloadSamples?.(payload) ?? payload.length / this.#codec.bytesPerSample;
     try {

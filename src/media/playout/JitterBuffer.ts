@@ -33,6 +33,13 @@ export interface JitterBufferOptions {
    * @defaultValue 250 (5 s)
    */
   shrinkAfterTicks?: number;
+  /**
+   * Slack, beyond the minimum delay, that every packet of a {@link JitterBufferOptions.shrinkAfterTicks}
+   * window must have had before the buffer offers to shed a frame of delay (see {@link JitterBuffer.shedDue}).
+   * Used only when packets are pushed and popped with their times.
+   * @defaultValue 4
+   */
+  shedMarginMs?: number;
 }
 
 /** What {@link JitterBuffer.push} did with a packet. */
@@ -56,6 +63,13 @@ export interface JitterBufferStats {
   discarded: number;
   /** Sequence jumps too large to be reordering, treated as a new stream. */
   resets: number;
+  /** Frames of standing delay shed by {@link JitterBuffer.shed} (each one a quiet packet not played). */
+  shed: number;
+  /**
+   * Shortest and longest time a packet waited in the buffer over the last full window, when packets come
+   * with their times: the delay the stream really has, and how much it wanders.
+   */
+  lastWindowWaitMs: { min: number; max: number } | undefined;
   /** Current target delay. */
   targetDelayMs: number;
   /** Time span currently buffered. */
@@ -81,13 +95,23 @@ function seqDistance(a: number, b: number): number {
  * to conceal. When the buffer runs dry it goes back to prebuffering and raises the target by a frame (up
  * to the maximum); after a long stretch without underruns it lowers the target again and discards the
  * oldest packet whenever it holds more than a frame above target for a second.
+ *
+ * When packets are pushed with their arrival time and popped with the time of the tick, the buffer also
+ * measures how long each packet waited. If, over a whole stable window (no underrun), every packet waited
+ * a frame longer than the minimum delay needs plus a margin, the stream carries a frame of standing delay
+ * that protects against nothing (it is left over from an underrun or a burst, or from the phase at which
+ * the packets meet the clock): {@link JitterBuffer.shedDue} turns true, and the owner sheds that frame at
+ * the next quiet packet with {@link JitterBuffer.shed}, so the delay falls without an audible cut.
  */
 export class JitterBuffer<P extends SequencedPacket> {
   readonly #frameMs: number;
   readonly #minFrames: number;
   readonly #maxFrames: number;
   readonly #shrinkAfterTicks: number;
+  readonly #shedMarginMs: number;
   readonly #slots: (P | undefined)[] = new Array<P | undefined>(CAPACITY).fill(undefined);
+  // Arrival time of the packet in each slot (NaN when the caller gave none).
+  readonly #arrivals = new Float64Array(CAPACITY);
   #count = 0;
   #next = 0;
   #highest = 0;
@@ -96,6 +120,12 @@ export class JitterBuffer<P extends SequencedPacket> {
   #targetFrames: number;
   #stableTicks = 0;
   #aboveTargetTicks = 0;
+  // The standing-delay window: packets popped with a known wait, and the shortest wait among them.
+  #windowPops = 0;
+  #minWaitMs = Infinity;
+  #maxWaitMs = 0;
+  #shedDue = false;
+  #lastWindow: { min: number; max: number } | undefined;
   readonly #stats = {
     received: 0,
     played: 0,
@@ -105,6 +135,7 @@ export class JitterBuffer<P extends SequencedPacket> {
     underruns: 0,
     discarded: 0,
     resets: 0,
+    shed: 0,
   };
 
   /** @param options - frame size and delay bounds; throws {@link MediaStateError} for inconsistent bounds */
@@ -118,12 +149,14 @@ export class JitterBuffer<P extends SequencedPacket> {
     }
     this.#targetFrames = Math.min(this.#maxFrames, Math.max(this.#minFrames, initial));
     this.#shrinkAfterTicks = options.shrinkAfterTicks ?? 250;
+    this.#shedMarginMs = options.shedMarginMs ?? 4;
   }
 
   /** Current counters and state. */
   get stats(): JitterBufferStats {
     return {
       ...this.#stats,
+      lastWindowWaitMs: this.#lastWindow,
       targetDelayMs: this.#targetFrames * this.#frameMs,
       bufferedMs: this.#span() * this.#frameMs,
       playing: this.#playing,
@@ -140,8 +173,16 @@ export class JitterBuffer<P extends SequencedPacket> {
     return this.#count === 0 ? 0 : seqDistance(this.#highest, this.#next) + 1;
   }
 
-  /** Adds an arriving packet. */
-  push(packet: P): JitterPushResult {
+  /**
+   * Whether a frame of standing delay can go: the owner should call {@link shed} in place of playing the
+   * next quiet packet. Stays true until a shed or an underrun.
+   */
+  get shedDue(): boolean {
+    return this.#shedDue;
+  }
+
+  /** Adds an arriving packet; `arrivalMs` (any monotonic clock, as for {@link pop}) lets the buffer shed delay. */
+  push(packet: P, arrivalMs = Number.NaN): JitterPushResult {
     this.#stats.received += 1;
     const seq = packet.sequenceNumber & 0xffff;
     let result: JitterPushResult = 'queued';
@@ -153,6 +194,8 @@ export class JitterBuffer<P extends SequencedPacket> {
     const fromNext = seqDistance(seq, this.#next);
     if (fromNext < 0 && this.#lastPlayed !== undefined && fromNext > -CAPACITY) {
       this.#stats.late += 1;
+      // It came after its turn: the delay was too short for it, so none is standing.
+      this.#restartWindow();
 
       return 'late';
     }
@@ -176,6 +219,7 @@ export class JitterBuffer<P extends SequencedPacket> {
       return 'duplicate';
     }
     this.#slots[slot] = packet;
+    this.#arrivals[slot] = arrivalMs;
     if (this.#count === 0 || seqDistance(seq, this.#highest) > 0) {
       this.#highest = seq;
     }
@@ -186,9 +230,10 @@ export class JitterBuffer<P extends SequencedPacket> {
 
   /**
    * Called once per frame interval: returns the packet due now, or undefined while prebuffering, on
-   * underrun, or for a packet that never arrived (the caller then plays silence or conceals).
+   * underrun, or for a packet that never arrived (the caller then plays silence or conceals). `nowMs`, on
+   * the clock of the arrival times, lets the buffer measure how long packets wait.
    */
-  pop(): P | undefined {
+  pop(nowMs = Number.NaN): P | undefined {
     if (!this.#playing) {
       if (this.#count === 0 || this.#span() < this.#targetFrames) {
         return undefined;
@@ -200,19 +245,72 @@ export class JitterBuffer<P extends SequencedPacket> {
       this.#playing = false;
       this.#stableTicks = 0;
       this.#targetFrames = Math.min(this.#maxFrames, this.#targetFrames + 1);
+      this.#restartWindow();
 
       return undefined;
     }
-    const packet = this.#take();
+    const packet = this.#take(nowMs);
     this.#adapt();
 
     return packet;
   }
 
+  /**
+   * Sheds a frame of standing delay while {@link shedDue}: the packet the last {@link pop} returned (quiet,
+   * as the owner judged) counts as discarded, and the next one is popped in its place. Returns that packet,
+   * or undefined, shedding nothing, when the next packet is not here yet.
+   */
+  shed(nowMs = Number.NaN): P | undefined {
+    if (!this.#shedDue || this.#slots[this.#next % CAPACITY] === undefined) {
+      return undefined;
+    }
+    this.#stats.played -= 1;
+    this.#stats.discarded += 1;
+    this.#stats.shed += 1;
+    this.#restartWindow();
+    this.#targetFrames = Math.max(this.#minFrames, this.#targetFrames - 1);
+
+    return this.#take(nowMs);
+  }
+
+  /** Starts a new standing-delay window (after an underrun or a shed, the old waits no longer apply). */
+  #restartWindow(): void {
+    this.#windowPops = 0;
+    this.#minWaitMs = Infinity;
+    this.#maxWaitMs = 0;
+    this.#shedDue = false;
+  }
+
+  /** Counts how long a played packet waited; at the end of a stable window, decides whether to shed. */
+  #measure(waitMs: number): void {
+    if (!(waitMs >= 0)) {
+      return;
+    }
+    if (waitMs < this.#minWaitMs) {
+      this.#minWaitMs = waitMs;
+    }
+    if (waitMs > this.#maxWaitMs) {
+      this.#maxWaitMs = waitMs;
+    }
+    this.#windowPops += 1;
+    if (this.#windowPops >= this.#shrinkAfterTicks) {
+      // Every packet of the window would still have been in time, with the margin to spare, one tick
+      // earlier: that frame of delay is standing, not protective.
+      this.#shedDue = this.#minWaitMs >= this.#minFrames * this.#frameMs + this.#slackNeeded();
+      this.#lastWindow = { min: this.#minWaitMs, max: this.#maxWaitMs };
+      this.#windowPops = 0;
+      this.#minWaitMs = Infinity;
+      this.#maxWaitMs = 0;
+    }
+  }
+
   /** Removes and returns the packet in the `next` slot (undefined for a gap), advancing `next`. */
-  #take(): P | undefined {
+  #take(nowMs = Number.NaN): P | undefined {
     const slot = this.#next % CAPACITY;
     const packet = this.#slots[slot];
+    if (packet !== undefined) {
+      this.#measure(nowMs - this.#arrivals[slot]!);
+    }
     this.#slots[slot] = undefined;
     this.#lastPlayed = this.#next;
     this.#next = (this.#next + 1) & 0xffff;
@@ -238,6 +336,7 @@ export class JitterBuffer<P extends SequencedPacket> {
       if (this.#aboveTargetTicks >= 50) {
         this.#aboveTargetTicks = 0;
         const dropped = this.#take();
+        this.#restartWindow();
         if (dropped !== undefined) {
           this.#stats.played -= 1;
           this.#stats.discarded += 1;
@@ -263,5 +362,14 @@ export class JitterBuffer<P extends SequencedPacket> {
     this.#lastPlayed = undefined;
     this.#stableTicks = 0;
     this.#aboveTargetTicks = 0;
+    this.#restartWindow();
+  }
+
+  /**
+   * Slack a shed must leave: the margin, or the spread of the window's waits if wider (the jitter seen, so
+   * that a stream that wanders keeps room to wander).
+   */
+  #slackNeeded(): number {
+    return Math.max(this.#shedMarginMs, this.#maxWaitMs - this.#minWaitMs);
   }
 }

@@ -1,5 +1,6 @@
 import { MediaStateError } from '../errors.js';
 import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
+import { isQuietFrame } from './quietFrame.js';
 
 /** Options of {@link PlayoutQueue}. */
 export interface PlayoutQueueOptions {
@@ -24,6 +25,23 @@ export interface PlayoutQueueOptions {
    * @defaultValue 5 MiB, about 5.5 min at 8 kHz
    */
   maxBytes?: number;
+  /**
+   * Slack, beyond the prebuffer, that every frame of a live stream must have had over a
+   * {@link PlayoutQueueOptions.shedWindowTicks} window before the queue sheds a quiet frame of standing
+   * delay (see {@link PlayoutQueue}).
+   * @defaultValue 4
+   */
+  shedMarginMs?: number;
+  /**
+   * Ticks of steady playback over which standing delay is measured.
+   * @defaultValue 250 (5 s)
+   */
+  shedWindowTicks?: number;
+  /**
+   * Monotonic time in milliseconds (tests give their own).
+   * @defaultValue `performance.now`
+   */
+  now?: () => number;
 }
 
 /** How a mark was resolved. */
@@ -64,9 +82,9 @@ export interface PlayoutClearResult {
   marks: number;
 }
 
-/** Queue entries: a full frame of audio or a mark. */
+/** Queue entries: a full frame of audio (with the time it was completed) or a mark. */
 type Entry =
-  | { kind: 'audio'; pcm: Int16Array }
+  | { kind: 'audio'; pcm: Int16Array; at: number }
   | { kind: 'mark'; info: PlayoutMarkInfo; callback?: (info: PlayoutMarkInfo) => void };
 
 /** Counters of a {@link PlayoutQueue}. */
@@ -75,6 +93,8 @@ export interface PlayoutQueueStats {
   playedFrames: number;
   /** Frames of silence played after playback had started once. */
   silenceFrames: number;
+  /** Quiet frames of a live stream left out to shed standing delay. */
+  shedFrames: number;
   /** Times playback ran dry. */
   underruns: number;
   /** Bytes refused because the cap was reached. */
@@ -91,6 +111,13 @@ export interface PlayoutQueueStats {
  * Marks placed between chunks fire exactly when everything queued before them has been played out: on the
  * tick after the last earlier frame was handed out (that frame has then finished playing). A mark forces
  * the partial frame before it out, padded with silence, so it never waits for audio queued after it.
+ *
+ * A live stream (an application sending audio as it happens, about one frame per tick) can be left with
+ * more delay than the prebuffer asks for: after an underrun, a burst, or because of the phase at which its
+ * frames meet the clock. When every frame of a stable window waited a frame longer than the prebuffer
+ * needs, plus a margin, the queue leaves out the next quiet frame (one followed by more audio), so the
+ * delay falls back without cutting into speech. Audio sent ahead of time (a prompt queued at once) is
+ * never shortened: it does not arrive at the pace of the clock.
  */
 export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   readonly #frameSamples: number;
@@ -108,7 +135,16 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   #idleTicks = 0;
   #enqueuedSinceTick = false;
   readonly #silence: Int16Array;
-  readonly #stats = { playedFrames: 0, silenceFrames: 0, underruns: 0, overflowBytes: 0 };
+  readonly #stats = { playedFrames: 0, silenceFrames: 0, shedFrames: 0, underruns: 0, overflowBytes: 0 };
+  readonly #now: () => number;
+  readonly #shedMarginMs: number;
+  readonly #shedWindowTicks: number;
+  // The standing-delay window: ticks played, frames completed, and the shortest wait of a played frame.
+  #windowTicks = 0;
+  #windowFrames = 0;
+  #minWaitMs = Infinity;
+  #maxWaitMs = 0;
+  #shedDue = false;
   #everPlayed = false;
   // Spent frames kept for reuse, so steady playback allocates nothing per frame.
   readonly #pool: Int16Array[] = [];
@@ -128,6 +164,9 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     this.#maxSamples = Math.floor((options.maxBytes ?? 5 * 1024 * 1024) / 2);
     this.#partial = new Int16Array(this.#frameSamples);
     this.#silence = new Int16Array(this.#frameSamples);
+    this.#now = options.now ?? (() => performance.now());
+    this.#shedMarginMs = options.shedMarginMs ?? 4;
+    this.#shedWindowTicks = options.shedWindowTicks ?? 250;
   }
 
   /** Samples per frame. */
@@ -164,13 +203,17 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     const accepted = Math.min(room, pcm.length);
     this.#stats.overflowBytes += (pcm.length - accepted) * 2;
     let at = 0;
+    let now = Number.NaN;
     while (at < accepted) {
       const take = Math.min(this.#frameSamples - this.#partialLength, accepted - at);
       this.#partial.set(pcm.subarray(at, at + take), this.#partialLength);
       this.#partialLength += take;
       at += take;
       if (this.#partialLength === this.#frameSamples) {
-        this.#pushPartial();
+        if (Number.isNaN(now)) {
+          now = this.#now();
+        }
+        this.#pushPartial(now);
       }
     }
     if (accepted > 0) {
@@ -188,15 +231,16 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     if (this.#partialLength > 0) {
       this.#partial.fill(0, this.#partialLength);
       this.#partialLength = this.#frameSamples;
-      this.#pushPartial();
+      this.#pushPartial(this.#now());
     }
     this.#entries.push({ kind: 'mark', info: { name, cleared: false }, callback });
   }
 
-  /** Moves the (full or padded) partial frame into the queue. */
-  #pushPartial(): void {
-    this.#entries.push({ kind: 'audio', pcm: this.#partial });
+  /** Moves the (full or padded) partial frame, completed at `at`, into the queue. */
+  #pushPartial(at: number): void {
+    this.#entries.push({ kind: 'audio', pcm: this.#partial, at });
     this.#queuedFrames += 1;
+    this.#windowFrames += 1;
     this.#partial = this.#pool.pop() ?? new Int16Array(this.#frameSamples);
     this.#partialLength = 0;
   }
@@ -231,6 +275,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     this.#queuedFrames = 0;
     this.#partialLength = 0;
     this.#playing = false;
+    this.#restartWindow();
     for (const [info, callback] of callbacks) {
       this.#fireMark(info, callback);
     }
@@ -289,26 +334,39 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
         this.#playing = true;
       }
     }
+    const now = this.#now();
     if (this.#playing && this.#queuedFrames === 0 && this.#partialLength > 0 && idle) {
       // Nothing more is coming for now: send the tail rather than hold it back.
       this.#partial.fill(0, this.#partialLength);
       this.#partialLength = this.#frameSamples;
-      this.#pushPartial();
+      this.#pushPartial(now);
     }
     if (this.#playing) {
-      const entry = this.#entries[this.#head];
+      let entry = this.#entries[this.#head];
       if (entry?.kind === 'audio') {
+        const after = this.#entries[this.#head + 1];
+        if (this.#shedDue && after?.kind === 'audio' && isQuietFrame(entry.pcm)) {
+          // A frame of standing delay goes, on a quiet frame, so that nobody hears it go.
+          this.#recycle(entry.pcm);
+          this.#head += 1;
+          this.#queuedFrames -= 1;
+          this.#stats.shedFrames += 1;
+          this.#restartWindow();
+          entry = after;
+        }
         this.#head += 1;
         this.#queuedFrames -= 1;
         this.#stats.playedFrames += 1;
         this.#everPlayed = true;
         this.#handedOut = entry.pcm;
+        this.#measure(now - entry.at);
 
         return { pcm: entry.pcm, silence: false };
       }
       this.#playing = false;
       this.#idleTicks = 0;
       this.#stats.underruns += 1;
+      this.#restartWindow();
       this.safeEmit('underrun');
     }
     if (this.#everPlayed) {
@@ -316,5 +374,42 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     }
 
     return { pcm: this.#silence, silence: true };
+  }
+
+  /** Starts a new standing-delay window (after an underrun, a clear or a shed, the old waits no longer apply). */
+  #restartWindow(): void {
+    this.#windowTicks = 0;
+    this.#windowFrames = 0;
+    this.#minWaitMs = Infinity;
+    this.#maxWaitMs = 0;
+    this.#shedDue = false;
+  }
+
+  /** Counts how long a played frame waited; at the end of a window, decides whether delay is standing. */
+  #measure(waitMs: number): void {
+    if (waitMs < this.#minWaitMs) {
+      this.#minWaitMs = waitMs;
+    }
+    if (waitMs > this.#maxWaitMs) {
+      this.#maxWaitMs = waitMs;
+    }
+    this.#windowTicks += 1;
+    if (this.#windowTicks >= this.#shedWindowTicks) {
+      // Live means about one frame arrived per tick played; a prompt queued ahead of time is not live.
+      const live = Math.abs(this.#windowFrames - this.#windowTicks) * 10 <= this.#windowTicks;
+      this.#shedDue = live && this.#minWaitMs >= this.#prebufferFrames * this.#frameMs + this.#slackNeeded();
+      this.#windowTicks = 0;
+      this.#windowFrames = 0;
+      this.#minWaitMs = Infinity;
+      this.#maxWaitMs = 0;
+    }
+  }
+
+  /**
+   * Slack a shed must leave: the margin, or the spread of the window's waits if wider (the jitter seen, so
+   * that a stream that wanders keeps room to wander).
+   */
+  #slackNeeded(): number {
+    return Math.max(this.#shedMarginMs, this.#maxWaitMs - this.#minWaitMs);
   }
 }

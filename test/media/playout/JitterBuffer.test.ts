@@ -87,6 +87,107 @@ describe('JitterBuffer', () => {
     expect(stats.played + stats.discarded + jb.size).toBe(405);
   });
 
+  describe('standing delay', () => {
+    /**
+     * A stream of one packet per 20 ms arriving `phaseMs` after each tick, popped every tick; the owner sheds
+     * when the buffer asks. Returns the waits (pop time − arrival) of the packets played, in order.
+     */
+    function run(
+      jb: JitterBuffer<{ sequenceNumber: number }>,
+      options: { phaseMs: number; ticks: number; lateAt?: number },
+    ): { waits: number[]; played: number[] } {
+      const arrivals = new Map<number, number>();
+      const waits: number[] = [];
+      const played: number[] = [];
+      // Packet n arrives phaseMs after tick n; the late one, 50 ms after that, behind later packets.
+      const arrivalOf = (n: number): number => n * 20 + options.phaseMs + (options.lateAt === n ? 50 : 0);
+      const pending = Array.from({ length: options.ticks + 1 }, (_, n) => n);
+      for (let tick = 1; tick <= options.ticks; tick++) {
+        const now = tick * 20;
+        const due = pending.filter((n) => arrivalOf(n) <= now).sort((a, b) => arrivalOf(a) - arrivalOf(b));
+        for (const n of due) {
+          pending.splice(pending.indexOf(n), 1);
+          arrivals.set(n, arrivalOf(n));
+          jb.push(p(n), arrivalOf(n));
+        }
+        let packet = jb.pop(now);
+        if (packet !== undefined && jb.shedDue) {
+          packet = jb.shed(now) ?? packet;
+        }
+        if (packet !== undefined) {
+          played.push(packet.sequenceNumber);
+          waits.push(now - arrivals.get(packet.sequenceNumber)!);
+        }
+      }
+
+      return { waits, played };
+    }
+
+    it('sheds a frame every packet waited for without need, and no more', () => {
+      const jb = new JitterBuffer<{ sequenceNumber: number }>({
+        initialDelayMs: 40,
+        minDelayMs: 20,
+        shrinkAfterTicks: 10,
+      });
+      const { waits, played } = run(jb, { phaseMs: 5, ticks: 60 });
+      // Two frames prebuffered: 35 ms per packet at first; one shed after a window, 15 ms from then on.
+      expect(waits.slice(0, 5)).toEqual([35, 35, 35, 35, 35]);
+      expect(waits.slice(-20)).toEqual(Array<number>(20).fill(15));
+      expect(jb.stats).toMatchObject({ shed: 1, discarded: 1, underruns: 0, lost: 0, targetDelayMs: 20 });
+      // The stream plays on in order, with only the shed packet missing.
+      const skipped = played.findIndex((seq, i) => i > 0 && seq !== played[i - 1]! + 1);
+      expect(skipped).toBeGreaterThan(0);
+      expect(played.filter((seq, i) => i > 0 && seq !== played[i - 1]! + 1)).toHaveLength(1);
+    });
+
+    it('keeps a frame whose margin is too thin to give up', () => {
+      const options = { initialDelayMs: 40, minDelayMs: 20, shrinkAfterTicks: 10 };
+      // Behind a spare frame, a packet arriving 15 ms after the tick waits 25 ms: one frame plus 5 ms, more
+      // than the 4 ms margin, so the spare frame goes.
+      const roomy = new JitterBuffer<{ sequenceNumber: number }>(options);
+      expect(new Set(run(roomy, { phaseMs: 15, ticks: 60 }).waits)).toEqual(new Set([25, 5]));
+      expect(roomy.stats.shed).toBe(1);
+      // Arriving 17 ms after the tick it waits 23 ms: giving up the frame would leave 3 ms, under the margin.
+      const thin = new JitterBuffer<{ sequenceNumber: number }>(options);
+      expect(new Set(run(thin, { phaseMs: 17, ticks: 60 }).waits)).toEqual(new Set([23]));
+      expect(thin.shedDue).toBe(false);
+      expect(thin.stats.shed).toBe(0);
+    });
+
+    it('sheds nothing in a window that saw a packet come late', () => {
+      const jb = new JitterBuffer<{ sequenceNumber: number }>({
+        initialDelayMs: 40,
+        minDelayMs: 20,
+        shrinkAfterTicks: 30,
+      });
+      // The 20th packet is 50 ms late: it arrives after its turn (35 ms after its time) has passed.
+      run(jb, { phaseMs: 5, ticks: 45, lateAt: 20 });
+      expect(jb.stats).toMatchObject({ shed: 0, late: 1 });
+      // The same stream with every packet on time sheds its spare frame within those ticks.
+      const steady = new JitterBuffer<{ sequenceNumber: number }>({
+        initialDelayMs: 40,
+        minDelayMs: 20,
+        shrinkAfterTicks: 30,
+      });
+      run(steady, { phaseMs: 5, ticks: 45 });
+      expect(steady.stats.shed).toBe(1);
+    });
+
+    it('measures nothing when packets come without times', () => {
+      const jb = new JitterBuffer({ initialDelayMs: 60, minDelayMs: 20, shrinkAfterTicks: 5 });
+      let seq = 0;
+      for (let i = 0; i < 3; i++) {
+        jb.push(p(seq++));
+      }
+      for (let tick = 0; tick < 40; tick++) {
+        jb.push(p(seq++));
+        jb.pop();
+        expect(jb.shedDue).toBe(false);
+      }
+      expect(jb.shed()).toBeUndefined();
+    });
+  });
+
   it('treats a huge jump as a new stream', () => {
     const jb = new JitterBuffer({ initialDelayMs: 20 });
     jb.push(p(10));

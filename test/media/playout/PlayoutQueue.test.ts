@@ -115,4 +115,93 @@ describe('PlayoutQueue', () => {
     }
     expect(seen.size).toBeLessThanOrEqual(3);
   });
+
+  describe('standing delay of a live stream', () => {
+    const frame = (value: number): Int16Array => new Int16Array(160).fill(value);
+
+    /**
+     * An application sending one frame per 20 ms, `phaseMs` after each tick, after an opening burst of
+     * `burst` extra frames; `loud(n)` says which frames carry sound. Returns the waits (tick time −
+     * enqueue time) of the frames played, and what was played, by frame number (its sample value).
+     */
+    function live(
+      q: PlayoutQueue,
+      clock: { now: number },
+      options: { phaseMs: number; ticks: number; burst: number; loud?: (n: number) => boolean },
+    ): { waits: number[]; played: number[] } {
+      const sentAt: number[] = [];
+      let n = 1;
+      const send = (): void => {
+        sentAt[n] = clock.now;
+        q.enqueue(frame(options.loud?.(n) === true ? 1000 + n : 0));
+        n += 1;
+      };
+      const waits: number[] = [];
+      const played: number[] = [];
+      clock.now = 0;
+      for (let i = 0; i < options.burst; i++) {
+        send();
+      }
+      for (let tick = 1; tick <= options.ticks; tick++) {
+        clock.now = tick * 20 - 20 + options.phaseMs;
+        send();
+        clock.now = tick * 20;
+        const out = q.tick();
+        if (!out.silence) {
+          const value = out.pcm[0]!;
+          // Quiet frames carry no number; only loud ones are traced by content.
+          played.push(value);
+          const sent = value > 0 ? sentAt[value - 1000]! : Number.NaN;
+          waits.push(value > 0 ? clock.now - sent : Number.NaN);
+        }
+      }
+
+      return { waits, played };
+    }
+
+    it('sheds quiet frames of standing delay down to the prebuffer, no further', () => {
+      const clock = { now: 0 };
+      const q = new PlayoutQueue({ prebufferMs: 20, shedWindowTicks: 10, now: () => clock.now });
+      // Every frame loud, so its wait can be traced, except every fifth (quiet).
+      const run = live(q, clock, { phaseMs: 5, ticks: 80, burst: 2, loud: (n) => n % 5 !== 0 });
+      const loudWaits = run.waits.filter((w) => !Number.isNaN(w));
+      // The burst left two spare frames: 55 ms a frame once the stream runs (the burst's own frames 20 and
+      // 40), 15 ms (the phase) once both were shed.
+      expect(loudWaits.slice(0, 4)).toEqual([20, 40, 55, 55]);
+      expect(loudWaits.slice(-10)).toEqual(Array<number>(10).fill(15));
+      expect(q.stats).toMatchObject({ shedFrames: 2, underruns: 0 });
+      // Only quiet frames went: every loud frame was played, in order.
+      const loudPlayed = run.played.filter((v) => v > 0);
+      expect(loudPlayed).toEqual(
+        Array.from({ length: 82 }, (_, i) => 1001 + i)
+          .filter((v) => (v - 1000) % 5 !== 0)
+          .slice(0, loudPlayed.length),
+      );
+    });
+
+    it('keeps the delay while the stream is loud, and sheds at its first quiet frame', () => {
+      const clock = { now: 0 };
+      const q = new PlayoutQueue({ prebufferMs: 20, shedWindowTicks: 10, now: () => clock.now });
+      live(q, clock, { phaseMs: 5, ticks: 40, burst: 1, loud: () => true });
+      expect(q.stats.shedFrames).toBe(0);
+      live(q, clock, { phaseMs: 5, ticks: 5, burst: 0, loud: () => false });
+      expect(q.stats.shedFrames).toBe(1);
+    });
+
+    it('never shortens a prompt sent ahead of time', () => {
+      const clock = { now: 0 };
+      const q = new PlayoutQueue({ prebufferMs: 20, shedWindowTicks: 10, now: () => clock.now });
+      // Two seconds of quiet and loud audio queued at once: it is not live, so all of it plays.
+      for (let i = 0; i < 100; i++) {
+        q.enqueue(frame(i % 2 === 0 ? 0 : 500));
+      }
+      let played = 0;
+      for (let tick = 1; tick <= 120; tick++) {
+        clock.now = tick * 20;
+        played += q.tick().silence ? 0 : 1;
+      }
+      expect(played).toBe(100);
+      expect(q.stats.shedFrames).toBe(0);
+    });
+  });
 });
