@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
+
+// One id per test run, inherited by the test workers: the Redis prefixes of the configurations tests write
+// start with it, so the global teardown removes this run's keys and no other's.
+process.env.CONFAB_TEST_RUN ??= randomBytes(3).toString('hex');
 
 export default defineConfig({
   test: {

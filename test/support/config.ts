@@ -41,6 +41,20 @@ export function scratch(): Scratch {
   };
 }
 
+/**
+ * A fresh Redis prefix for a test configuration: `t`, the run's id, then random characters. The global
+ * teardown deletes every key of the run's prefixes (confab processes started by tests leave their calls,
+ * conversations and queues behind).
+ */
+export function configPrefix(): string {
+  return `t${testRunId()}-${randomUUID().slice(0, 8)}`;
+}
+
+/** The id of this test run (set by vitest.config.ts), shared by the workers and the global teardown. */
+export function testRunId(): string {
+  return process.env.CONFAB_TEST_RUN ?? 'norun';
+}
+
 /** A small valid configuration for tests, with the given HTTP port and Redis URL. */
 export function minimalYaml(
   s: Scratch,
@@ -53,7 +67,7 @@ export function minimalYaml(
   return [
     'log: { level: warn, pretty: false }',
     `http: { host: 127.0.0.1, port: ${options.httpPort ?? 3000}, public_url: "http://127.0.0.1:${options.httpPort ?? 3000}" }`,
-    `redis: { url: "${options.redisUrl ?? 'redis://127.0.0.1:6379'}", prefix: "t${randomUUID().slice(0, 8)}" }`,
+    `redis: { url: "${options.redisUrl ?? 'redis://127.0.0.1:6379'}", prefix: "${configPrefix()}" }`,
     'shutdown: { grace_period_ms: 3000 }',
     'applications:',
     '  - name: app',
