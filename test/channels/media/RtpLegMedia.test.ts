@@ -78,6 +78,41 @@ describe('RtpLegMedia', () => {
     expect(rig.leg.stats).toMatchObject({ lost: 2, jitter: undefined });
   });
 
+  it('sheds a frame of standing delay on a quiet packet, and plays every loud one', async () => {
+    // Two frames prebuffered where one is enough: each packet arrives 20 ms before the tick after next.
+    rig = await phoneRig({
+      jitterBuffer: { minDelayMs: 20, maxDelayMs: 100, initialDelayMs: 40, shrinkAfterTicks: 25 },
+    });
+    const heard: Int16Array[] = [];
+    rig.bus.join('listener', { sampleRate: 16000, sink: (pcm) => heard.push(Int16Array.from(pcm)) });
+    const tone = toneSource(440, 8000);
+    const quiet = Buffer.alloc(160, 0xff);
+    const packets = 80;
+    let loudSent = 0;
+    for (let i = 0; i < packets; i++) {
+      // Every fourth packet carries the tone; the others are silence.
+      const loud = i % 4 === 0;
+      loudSent += loud ? 1 : 0;
+      rig.peer.send(rig.session.localPort, {
+        payloadType: 0,
+        sequenceNumber: 2000 + i,
+        timestamp: 160 * i,
+        payload: loud ? encodeUlaw(tone()) : quiet,
+      });
+      await waitFor(() => rig!.leg.stats.packetsIn === i + 1, `packet ${i}`);
+      await sleep(20);
+      rig.clock.advance(1);
+    }
+    const jitter = rig.leg.stats.jitter!;
+    expect(jitter).toMatchObject({ shed: 1, discarded: 1, lost: 0, late: 0, underruns: 0 });
+    // A 20 ms wait, not 40, once the spare frame went: too little to shed another.
+    expect(jitter.lastWindowWaitMs!.min).toBeLessThan(35);
+    // Every loud packet played but those still buffered: one onset each.
+    const onsets = heard.filter((frame, i) => rms(frame) > 1000 && !(rms(heard[i - 1] ?? frame) > 1000));
+    expect(onsets.length).toBeGreaterThanOrEqual(loudSent - 1);
+    expect(onsets.length).toBeLessThanOrEqual(loudSent);
+  });
+
   it('sends a bus peer tone as PCMU RTP, one packet per tick, timestamps advancing by 160', async () => {
     rig = await phoneRig();
     rig.bus.join('talker', { sampleRate: 16000, source: toneSource(440, 16000) });
