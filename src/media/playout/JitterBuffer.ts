@@ -1,4 +1,5 @@
 import { MediaStateError } from '../errors.js';
+import { WaitWindow } from './WaitWindow.js';
 
 /** The one thing the jitter buffer reads from a packet. */
 export interface SequencedPacket {
@@ -108,7 +109,6 @@ export class JitterBuffer<P extends SequencedPacket> {
   readonly #minFrames: number;
   readonly #maxFrames: number;
   readonly #shrinkAfterTicks: number;
-  readonly #shedMarginMs: number;
   readonly #slots: (P | undefined)[] = new Array<P | undefined>(CAPACITY).fill(undefined);
   // Arrival time of the packet in each slot (NaN when the caller gave none).
   readonly #arrivals = new Float64Array(CAPACITY);
@@ -120,10 +120,8 @@ export class JitterBuffer<P extends SequencedPacket> {
   #targetFrames: number;
   #stableTicks = 0;
   #aboveTargetTicks = 0;
-  // The standing-delay window: packets popped with a known wait, and the shortest wait among them.
-  #windowPops = 0;
-  #minWaitMs = Infinity;
-  #maxWaitMs = 0;
+  // The standing-delay window: how long the packets popped with known times waited.
+  readonly #waits: WaitWindow;
   #shedDue = false;
   #lastWindow: { min: number; max: number } | undefined;
   readonly #stats = {
@@ -149,7 +147,7 @@ export class JitterBuffer<P extends SequencedPacket> {
     }
     this.#targetFrames = Math.min(this.#maxFrames, Math.max(this.#minFrames, initial));
     this.#shrinkAfterTicks = options.shrinkAfterTicks ?? 250;
-    this.#shedMarginMs = options.shedMarginMs ?? 4;
+    this.#waits = new WaitWindow(this.#shrinkAfterTicks, options.shedMarginMs ?? 4);
   }
 
   /** Current counters and state. */
@@ -275,9 +273,7 @@ export class JitterBuffer<P extends SequencedPacket> {
 
   /** Starts a new standing-delay window (after an underrun or a shed, the old waits no longer apply). */
   #restartWindow(): void {
-    this.#windowPops = 0;
-    this.#minWaitMs = Infinity;
-    this.#maxWaitMs = 0;
+    this.#waits.restart();
     this.#shedDue = false;
   }
 
@@ -286,21 +282,12 @@ export class JitterBuffer<P extends SequencedPacket> {
     if (!(waitMs >= 0)) {
       return;
     }
-    if (waitMs < this.#minWaitMs) {
-      this.#minWaitMs = waitMs;
-    }
-    if (waitMs > this.#maxWaitMs) {
-      this.#maxWaitMs = waitMs;
-    }
-    this.#windowPops += 1;
-    if (this.#windowPops >= this.#shrinkAfterTicks) {
-      // Every packet of the window would still have been in time, with the margin to spare, one tick
-      // earlier: that frame of delay is standing, not protective.
-      this.#shedDue = this.#minWaitMs >= this.#minFrames * this.#frameMs + this.#slackNeeded();
-      this.#lastWindow = { min: this.#minWaitMs, max: this.#maxWaitMs };
-      this.#windowPops = 0;
-      this.#minWaitMs = Infinity;
-      this.#maxWaitMs = 0;
+    const summary = this.#waits.add(waitMs);
+    if (summary !== undefined) {
+      // Every packet of the window would still have been in time, with slack to spare, one tick earlier:
+      // that frame of delay is standing, not protective.
+      this.#shedDue = this.#waits.hasStandingFrame(summary, this.#minFrames * this.#frameMs);
+      this.#lastWindow = { min: summary.min, max: summary.max };
     }
   }
 
@@ -363,13 +350,5 @@ export class JitterBuffer<P extends SequencedPacket> {
     this.#stableTicks = 0;
     this.#aboveTargetTicks = 0;
     this.#restartWindow();
-  }
-
-  /**
-   * Slack a shed must leave: the margin, or the spread of the window's waits if wider (the jitter seen, so
-   * that a stream that wanders keeps room to wander).
-   */
-  #slackNeeded(): number {
-    return Math.max(this.#shedMarginMs, this.#maxWaitMs - this.#minWaitMs);
   }
 }

@@ -1,6 +1,7 @@
 import { MediaStateError } from '../errors.js';
 import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 import { isQuietFrame } from './quietFrame.js';
+import { WaitWindow } from './WaitWindow.js';
 
 /** Options of {@link PlayoutQueue}. */
 export interface PlayoutQueueOptions {
@@ -137,13 +138,9 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   readonly #silence: Int16Array;
   readonly #stats = { playedFrames: 0, silenceFrames: 0, shedFrames: 0, underruns: 0, overflowBytes: 0 };
   readonly #now: () => number;
-  readonly #shedMarginMs: number;
-  readonly #shedWindowTicks: number;
-  // The standing-delay window: ticks played, frames completed, and the shortest wait of a played frame.
-  #windowTicks = 0;
+  // The standing-delay window: the waits of the frames played, and the frames completed meanwhile.
+  readonly #waits: WaitWindow;
   #windowFrames = 0;
-  #minWaitMs = Infinity;
-  #maxWaitMs = 0;
   #shedDue = false;
   #everPlayed = false;
   // Spent frames kept for reuse, so steady playback allocates nothing per frame.
@@ -165,8 +162,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     this.#partial = new Int16Array(this.#frameSamples);
     this.#silence = new Int16Array(this.#frameSamples);
     this.#now = options.now ?? (() => performance.now());
-    this.#shedMarginMs = options.shedMarginMs ?? 4;
-    this.#shedWindowTicks = options.shedWindowTicks ?? 250;
+    this.#waits = new WaitWindow(options.shedWindowTicks ?? 250, options.shedMarginMs ?? 4);
   }
 
   /** Samples per frame. */
@@ -378,38 +374,19 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
 
   /** Starts a new standing-delay window (after an underrun, a clear or a shed, the old waits no longer apply). */
   #restartWindow(): void {
-    this.#windowTicks = 0;
+    this.#waits.restart();
     this.#windowFrames = 0;
-    this.#minWaitMs = Infinity;
-    this.#maxWaitMs = 0;
     this.#shedDue = false;
   }
 
   /** Counts how long a played frame waited; at the end of a window, decides whether delay is standing. */
   #measure(waitMs: number): void {
-    if (waitMs < this.#minWaitMs) {
-      this.#minWaitMs = waitMs;
-    }
-    if (waitMs > this.#maxWaitMs) {
-      this.#maxWaitMs = waitMs;
-    }
-    this.#windowTicks += 1;
-    if (this.#windowTicks >= this.#shedWindowTicks) {
+    const summary = this.#waits.add(waitMs);
+    if (summary !== undefined) {
       // Live means about one frame arrived per tick played; a prompt queued ahead of time is not live.
-      const live = Math.abs(this.#windowFrames - this.#windowTicks) * 10 <= this.#windowTicks;
-      this.#shedDue = live && this.#minWaitMs >= this.#prebufferFrames * this.#frameMs + this.#slackNeeded();
-      this.#windowTicks = 0;
+      const live = Math.abs(this.#windowFrames - summary.count) * 10 <= summary.count;
+      this.#shedDue = live && this.#waits.hasStandingFrame(summary, this.#prebufferFrames * this.#frameMs);
       this.#windowFrames = 0;
-      this.#minWaitMs = Infinity;
-      this.#maxWaitMs = 0;
     }
-  }
-
-  /**
-   * Slack a shed must leave: the margin, or the spread of the window's waits if wider (the jitter seen, so
-   * that a stream that wanders keeps room to wander).
-   */
-  #slackNeeded(): number {
-    return Math.max(this.#shedMarginMs, this.#maxWaitMs - this.#minWaitMs);
   }
 }
