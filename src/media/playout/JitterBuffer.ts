@@ -38,7 +38,7 @@ export interface JitterBufferOptions {
    * Slack, beyond the minimum delay, that every packet of a {@link JitterBufferOptions.shrinkAfterTicks}
    * window must have had before the buffer offers to shed a frame of delay (see {@link JitterBuffer.shedDue}).
    * Used only when packets are pushed and popped with their times.
-   * @defaultValue 4
+   * @defaultValue 10
    */
   shedMarginMs?: number;
 }
@@ -147,7 +147,7 @@ export class JitterBuffer<P extends SequencedPacket> {
     }
     this.#targetFrames = Math.min(this.#maxFrames, Math.max(this.#minFrames, initial));
     this.#shrinkAfterTicks = options.shrinkAfterTicks ?? 250;
-    this.#waits = new WaitWindow(this.#shrinkAfterTicks, options.shedMarginMs ?? 4);
+    this.#waits = new WaitWindow(this.#shrinkAfterTicks, options.shedMarginMs ?? 10);
   }
 
   /** Current counters and state. */

@@ -30,7 +30,7 @@ export interface PlayoutQueueOptions {
    * Slack, beyond the prebuffer, that every frame of a live stream must have had over a
    * {@link PlayoutQueueOptions.shedWindowTicks} window before the queue sheds a quiet frame of standing
    * delay (see {@link PlayoutQueue}).
-   * @defaultValue 4
+   * @defaultValue 10
    */
   shedMarginMs?: number;
   /**
@@ -162,7 +162,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     this.#partial = new Int16Array(this.#frameSamples);
     this.#silence = new Int16Array(this.#frameSamples);
     this.#now = options.now ?? (() => performance.now());
-    this.#waits = new WaitWindow(options.shedWindowTicks ?? 250, options.shedMarginMs ?? 4);
+    this.#waits = new WaitWindow(options.shedWindowTicks ?? 250, options.shedMarginMs ?? 10);
   }
 
   /** Samples per frame. */

@@ -142,16 +142,19 @@ describe('JitterBuffer', () => {
 
     it('keeps a frame whose margin is too thin to give up', () => {
       const options = { initialDelayMs: 40, minDelayMs: 20, shrinkAfterTicks: 10 };
-      // Behind a spare frame, a packet arriving 15 ms after the tick waits 25 ms: one frame plus 5 ms, more
-      // than the 4 ms margin, so the spare frame goes.
+      // Behind a spare frame, a packet arriving 8 ms after the tick waits 32 ms: one frame plus 12 ms, more
+      // than the default 10 ms margin, so the spare frame goes.
       const roomy = new JitterBuffer<{ sequenceNumber: number }>(options);
-      expect(new Set(run(roomy, { phaseMs: 15, ticks: 60 }).waits)).toEqual(new Set([25, 5]));
+      expect(new Set(run(roomy, { phaseMs: 8, ticks: 60 }).waits)).toEqual(new Set([32, 12]));
       expect(roomy.stats.shed).toBe(1);
-      // Arriving 17 ms after the tick it waits 23 ms: giving up the frame would leave 3 ms, under the margin.
+      // Arriving 12 ms after the tick it waits 28 ms: giving up the frame would leave 8 ms, under the margin.
       const thin = new JitterBuffer<{ sequenceNumber: number }>(options);
-      expect(new Set(run(thin, { phaseMs: 17, ticks: 60 }).waits)).toEqual(new Set([23]));
+      expect(new Set(run(thin, { phaseMs: 12, ticks: 60 }).waits)).toEqual(new Set([28]));
       expect(thin.shedDue).toBe(false);
       expect(thin.stats.shed).toBe(0);
+      // With a 4 ms margin, the same stream gives it up.
+      const bold = new JitterBuffer<{ sequenceNumber: number }>({ ...options, shedMarginMs: 4 });
+      expect(new Set(run(bold, { phaseMs: 12, ticks: 60 }).waits)).toEqual(new Set([28, 8]));
     });
 
     it('sheds nothing in a window that saw a packet come late', () => {
