@@ -6,7 +6,8 @@
 //     sending L16 frames every 20 ms; it times tone onsets across confab in both directions.
 // Per N: build and connect, 3 s warm-up, a measured window (20 s by default), then counts after the
 // senders stop. Usage: npm run bench:media [-- --calls 100,250,500] [--seconds 20] [--rate 16000|8000]
-// [--jitter on|off] [--cpu-prof DIR] (V8 profile of the confab process)
+// [--jitter on|off] [--slots N] (phases of the media clock; its default when absent)
+// [--cpu-prof DIR] (V8 profile of the confab process)
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const counts = arg('calls', '100,250,500').split(',').map(Number);
 const seconds = Number(arg('seconds', '20'));
 const rate = Number(arg('rate', '16000'));
 const jitter = arg('jitter', 'on');
+const slots = arg('slots', '');
 const sleep = (ms: number): Promise<void> => new Promise((wake) => setTimeout(wake, ms));
 
 interface Child {
@@ -98,6 +100,7 @@ async function runOne(count: number): Promise<string> {
       count,
       rate,
       jitter: jitter !== 'off',
+      ...(slots === '' ? {} : { slots: Number(slots) }),
       wsUrl: url,
       portBase: 30000 + 2 * Math.floor(Math.random() * 5000),
     });
@@ -164,7 +167,7 @@ async function runOne(count: number): Promise<string> {
 }
 
 process.stdout.write(
-  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, ${seconds} s per N, ${new Date().toISOString()}\n` +
+  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, ${seconds} s per N, ${new Date().toISOString()}\n` +
     '| calls | confab CPU per call-second | RTP→WS p50 / p99 | WS→RTP p50 / p99 | onsets seen (RTP→WS, WS→RTP) | loss | event-loop delay p50 / p99 | load avg (1 min) |\n' +
     '| --- | --- | --- | --- | --- | --- | --- | --- |\n',
 );

@@ -23,8 +23,9 @@ async function build(
   portBase: number,
   rate: 8000 | 16000,
   jitter: boolean,
+  slots: number | undefined,
 ): Promise<Call[]> {
-  const clock = new MediaClock();
+  const clock = new MediaClock(slots === undefined ? {} : { slots });
   const allocator = new PortAllocator({
     minPort: portBase,
     maxPort: portBase + 2 * count + 400,
@@ -76,6 +77,7 @@ process.on('message', (raw: unknown) => {
     portBase?: number;
     rate?: 8000 | 16000;
     jitter?: boolean;
+    slots?: number;
   };
   if (message.type === 'build') {
     build(
@@ -84,6 +86,7 @@ process.on('message', (raw: unknown) => {
       message.portBase ?? 30000,
       message.rate ?? 16000,
       message.jitter ?? true,
+      message.slots,
     ).then(
       (built) => {
         calls = built;

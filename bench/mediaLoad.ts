@@ -5,7 +5,8 @@
 // Each call plays, in both directions, a one-second cycle of 40 frames of silence then 10 frames of a
 // tone; the tone's onset is the marker. The time from sending the onset frame (RTP or WebSocket) to the
 // first frame carrying it arriving on the other side is confab's added one-way latency (loopback transit
-// included). Sends are spread over the 20 ms period (calls in 10 phase groups) and scheduled against
+// included). Each call sends at its own random phase of the 20 ms period (as independent peers do, with
+// no relation to the order in which confab's clock gives its calls their phases), scheduled against
 // hrtime, catching up after a late timer, never drifting.
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer } from 'node:http';
@@ -36,6 +37,8 @@ let l16Silence = Buffer.alloc(0);
 
 interface Call {
   index: number;
+  /** Where in the 20 ms period this call sends, in ms. */
+  phaseMs: number;
   socket: Socket;
   port: number;
   ws: WebSocket | undefined;
@@ -171,15 +174,13 @@ let running = false;
 function run(): void {
   running = true;
   const start = performance.now();
-  const groups = 10;
   const tick = (): void => {
     if (!running) {
       return;
     }
     const elapsed = performance.now() - start;
     for (const call of calls) {
-      const offset = ((call.index % groups) * 20) / groups;
-      const due = Math.floor((elapsed - offset) / 20) + 1;
+      const due = Math.floor((elapsed - call.phaseMs) / 20) + 1;
       while (call.rtpFrames < due) {
         sendFrame(call);
       }
@@ -198,6 +199,7 @@ process.on('message', (raw: unknown) => {
     for (let i = 0; i < (message.count ?? 0); i++) {
       calls[i] = {
         index: i,
+        phaseMs: Math.random() * 20,
         socket: undefined as unknown as Socket,
         port: 0,
         ws: undefined,

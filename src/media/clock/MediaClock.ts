@@ -6,7 +6,10 @@ import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 export interface ClockTick {
   /** Tick number since the clock started, from 0. */
   index: number;
-  /** When the tick was due, in milliseconds since the clock started ((index + 1) × period). */
+  /**
+   * When the tick was due, in milliseconds since the clock started: index × period plus the subscriber's
+   * phase, which is (slot + 1) × period / slots ((index + 1) × period with one slot).
+   */
   scheduledMs: number;
   /** How late it actually ran, in milliseconds (0 in manual mode). */
   lateMs: number;
@@ -40,6 +43,14 @@ export interface MediaClockOptions {
    * @defaultValue 50
    */
   maxCatchUpTicks?: number;
+  /**
+   * Phases the period is divided into. Each subscriber is given the phase with the fewest subscribers and
+   * keeps it: it still ticks once per period, but the work of many subscribers is spread over the period
+   * in short bursts instead of one long one, so that packets arriving meanwhile are read promptly and the
+   * rest of the process stays responsive.
+   * @defaultValue 10 in real time (one phase every 2 ms of a 20 ms period), 1 in manual mode
+   */
+  slots?: number;
   /** Logger for subscriber failures. */
   logger?: Logger;
 }
@@ -61,24 +72,30 @@ interface Entry {
 /**
  * The process-wide media clock: one timer ticking every 20 ms for every call, never a timer per call.
  *
- * Timing is anchored to `process.hrtime.bigint()` at start: tick n is due at start + n × period, and each
- * wake-up runs every tick that has come due, so late timers never lose ticks and the count over any long
- * span equals elapsed / period. The timer runs only while somebody is subscribed.
+ * The period is divided into `slots` phases, and every subscriber ticks at its own phase, once per
+ * period: the timer wakes at each phase and runs that phase's subscribers. Timing is anchored to
+ * `process.hrtime.bigint()` at start: phase tick k is due at start + (k + 1) × period / slots, and each
+ * wake-up runs every phase tick that has come due, so late timers never lose ticks and each subscriber's
+ * count over any long span equals elapsed / period. The timer runs only while somebody is subscribed.
  *
  * Subscribers may subscribe or unsubscribe from inside a tick: a new subscriber first runs on the next
  * tick, and one removed during a tick is not called again, even later in that same tick.
  */
 export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   readonly #periodMs: number;
-  readonly #periodNs: bigint;
   readonly #manual: boolean;
   readonly #maxCatchUp: number;
   readonly #logger: Logger | undefined;
-  // Replaced, never mutated, so a tick can iterate a stable snapshot.
-  #entries: readonly Entry[] = [];
+  readonly #slots: number;
+  readonly #phaseNs: bigint;
+  readonly #phaseMs: number;
+  // The subscribers of each phase; each list is replaced, never mutated, so a tick iterates a stable snapshot.
+  readonly #entries: (readonly Entry[])[];
+  #subscribers = 0;
   #timer: NodeJS.Timeout | undefined;
   #startNs = 0n;
-  #ticks = 0;
+  // Phase ticks run since the timer (re)started: period n, phase s is phase tick n × slots + s.
+  #phaseTicks = 0;
   #skipped = 0;
   #closed = false;
 
@@ -92,10 +109,19 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
         `clock period ${this.#periodMs} ms is below 1 ms`,
       );
     }
-    this.#periodNs = BigInt(Math.round(this.#periodMs * 1e6));
     this.#manual = options.mode === 'manual';
     this.#maxCatchUp = options.maxCatchUpTicks ?? 50;
     this.#logger = options.logger;
+    this.#slots = options.slots ?? (this.#manual ? 1 : 10);
+    if (!Number.isInteger(this.#slots) || this.#slots < 1 || this.#periodMs / this.#slots < 1) {
+      throw new MediaStateError(
+        'ERR_MEDIA_INVALID_OPTION',
+        `clock slots ${this.#slots} must be a whole number from 1 to the period in ms`,
+      );
+    }
+    this.#phaseMs = this.#periodMs / this.#slots;
+    this.#phaseNs = BigInt(Math.round(this.#phaseMs * 1e6));
+    this.#entries = Array.from({ length: this.#slots }, () => []);
   }
 
   /** Tick period in milliseconds. */
@@ -103,9 +129,9 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     return this.#periodMs;
   }
 
-  /** Ticks delivered since the timer (re)started. */
+  /** Periods ticked since the timer (re)started. */
   get tickCount(): number {
-    return this.#ticks;
+    return Math.floor(this.#phaseTicks / this.#slots);
   }
 
   /** Ticks skipped because the process stalled for longer than the catch-up limit. */
@@ -115,7 +141,12 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
 
   /** Number of current subscribers. */
   get subscriberCount(): number {
-    return this.#entries.length;
+    return this.#subscribers;
+  }
+
+  /** Phases the period is divided into. */
+  get slots(): number {
+    return this.#slots;
   }
 
   /** Whether the real-time timer is running. */
@@ -128,11 +159,18 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     if (this.#closed) {
       throw new MediaStateError('ERR_MEDIA_CLOSED', 'media clock is closed');
     }
+    let slot = 0;
+    for (let s = 1; s < this.#slots; s++) {
+      if (this.#entries[s]!.length < this.#entries[slot]!.length) {
+        slot = s;
+      }
+    }
     const entry: Entry = { callback, active: true };
-    this.#entries = [...this.#entries, entry];
+    this.#entries[slot] = [...this.#entries[slot]!, entry];
+    this.#subscribers += 1;
     if (!this.#manual && this.#timer === undefined) {
       this.#startNs = process.hrtime.bigint();
-      this.#ticks = 0;
+      this.#phaseTicks = 0;
       this.#schedule();
     }
 
@@ -142,8 +180,9 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
           return;
         }
         entry.active = false;
-        this.#entries = this.#entries.filter((e) => e !== entry);
-        if (this.#entries.length === 0) {
+        this.#entries[slot] = this.#entries[slot]!.filter((e) => e !== entry);
+        this.#subscribers -= 1;
+        if (this.#subscribers === 0) {
           this.#stopTimer();
         }
       },
@@ -155,8 +194,8 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     if (!this.#manual) {
       throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'advance() is only for a manual clock');
     }
-    for (let i = 0; i < ticks && !this.#closed; i++) {
-      this.#runTick(0);
+    for (let i = 0; i < ticks * this.#slots && !this.#closed; i++) {
+      this.#runPhase(0);
     }
   }
 
@@ -166,10 +205,13 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
       return;
     }
     this.#closed = true;
-    for (const entry of this.#entries) {
-      entry.active = false;
+    for (let s = 0; s < this.#slots; s++) {
+      for (const entry of this.#entries[s]!) {
+        entry.active = false;
+      }
+      this.#entries[s] = [];
     }
-    this.#entries = [];
+    this.#subscribers = 0;
     this.#stopTimer();
   }
 
@@ -181,39 +223,50 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     }
   }
 
-  /** Arms the timer for the next due tick. */
+  /** Arms the timer for the next phase tick that has subscribers (phases without any are not woken for). */
   #schedule(): void {
-    const dueNs = this.#startNs + BigInt(this.#ticks + 1) * this.#periodNs;
+    let next = this.#phaseTicks;
+    while (this.#entries[next % this.#slots]!.length === 0 && next < this.#phaseTicks + this.#slots) {
+      next += 1;
+    }
+    const dueNs = this.#startNs + BigInt(next + 1) * this.#phaseNs;
     const waitMs = Number(dueNs - process.hrtime.bigint()) / 1e6;
     this.#timer = setTimeout(this.#onTimer, Math.max(0, waitMs));
   }
 
-  /** Timer callback: runs every tick that has come due, then re-arms. */
+  /** Timer callback: runs every phase tick that has come due, then re-arms. */
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     const elapsedNs = process.hrtime.bigint() - this.#startNs;
-    const due = Number(elapsedNs / this.#periodNs);
-    if (due - this.#ticks > this.#maxCatchUp) {
-      const skip = due - this.#ticks - this.#maxCatchUp;
-      this.#skipped += skip;
-      // Pretend the skipped ticks happened so the schedule stays anchored to the start time.
-      this.#ticks += skip;
+    const due = Number(elapsedNs / this.#phaseNs);
+    const behind = due - this.#phaseTicks - this.#maxCatchUp * this.#slots;
+    if (behind > 0) {
+      // Whole periods are skipped, so every phase loses the same number of ticks; the schedule stays
+      // anchored to the start time.
+      const periods = Math.ceil(behind / this.#slots);
+      this.#skipped += periods;
+      this.#phaseTicks += periods * this.#slots;
     }
-    while (this.#ticks < due && this.#entries.length > 0 && !this.#closed) {
-      const lateMs = Number(elapsedNs - BigInt(this.#ticks) * this.#periodNs) / 1e6 - this.#periodMs;
-      this.#runTick(Math.max(0, lateMs));
+    while (this.#phaseTicks < due && this.#subscribers > 0 && !this.#closed) {
+      const lateMs = Number(elapsedNs - BigInt(this.#phaseTicks + 1) * this.#phaseNs) / 1e6;
+      this.#runPhase(Math.max(0, lateMs));
     }
-    if (this.#entries.length > 0 && !this.#closed && this.#timer === undefined) {
+    if (this.#subscribers > 0 && !this.#closed && this.#timer === undefined) {
       this.#schedule();
     }
   };
 
-  /** Delivers one tick to a snapshot of the subscribers. */
-  #runTick(lateMs: number): void {
-    const index = this.#ticks;
-    this.#ticks += 1;
-    const tick: ClockTick = { index, scheduledMs: (index + 1) * this.#periodMs, lateMs };
-    for (const entry of this.#entries) {
+  /** Delivers one phase tick to a snapshot of that phase's subscribers. */
+  #runPhase(lateMs: number): void {
+    const phaseTick = this.#phaseTicks;
+    this.#phaseTicks += 1;
+    const entries = this.#entries[phaseTick % this.#slots]!;
+    if (entries.length === 0) {
+      return;
+    }
+    const index = Math.floor(phaseTick / this.#slots);
+    const tick: ClockTick = { index, scheduledMs: (phaseTick + 1) * this.#phaseMs, lateMs };
+    for (const entry of entries) {
       if (!entry.active) {
         continue;
       }

@@ -69,6 +69,41 @@ describe('MediaClock (manual)', () => {
   });
 });
 
+describe('MediaClock phases', () => {
+  it('spreads subscribers over the phases of the period, each ticking once per period', () => {
+    const clock = new MediaClock({ mode: 'manual', slots: 4 });
+    const seen: string[] = [];
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      clock.subscribe((t) => seen.push(`${name}${t.index}@${t.scheduledMs}`));
+    }
+    clock.advance(2);
+    // a and e share the first phase; b, c and d take the others, 5 ms apart.
+    expect(seen).toEqual([
+      'a0@5',
+      'e0@5',
+      'b0@10',
+      'c0@15',
+      'd0@20',
+      'a1@25',
+      'e1@25',
+      'b1@30',
+      'c1@35',
+      'd1@40',
+    ]);
+    expect(clock.tickCount).toBe(2);
+    expect(clock.slots).toBe(4);
+  });
+
+  it('refuses a slot count that is not a whole number of phases of at least 1 ms', () => {
+    expect(() => new MediaClock({ slots: 3 })).not.toThrow();
+    expect(() => new MediaClock({ slots: 0 })).toThrow(/slots/);
+    expect(() => new MediaClock({ slots: 1.5 })).toThrow(/slots/);
+    expect(() => new MediaClock({ slots: 40 })).toThrow(/slots/);
+    expect(new MediaClock().slots).toBe(10);
+    expect(new MediaClock({ mode: 'manual' }).slots).toBe(1);
+  });
+});
+
 describe('MediaClock (real time)', () => {
   it('keeps the tick count equal to elapsed time over about a second, with one timer', async () => {
     const clock = new MediaClock();
@@ -100,5 +135,34 @@ describe('MediaClock (real time)', () => {
     expect(ticks.length).toBeLessThanOrEqual(expected + 1);
     expect(ticks).toEqual([...ticks.keys()]);
     expect(clock.running).toBe(false);
+  });
+
+  it('ticks each subscriber once per period at its own phase, 2 ms apart by default', async () => {
+    const clock = new MediaClock();
+    const seen: { index: number; scheduledMs: number; at: number }[][] = [[], [], []];
+    const start = performance.now();
+    for (const list of seen) {
+      clock.subscribe((t) =>
+        list.push({ index: t.index, scheduledMs: t.scheduledMs, at: performance.now() - start }),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    clock.close();
+    const [first, second, third] = seen as [(typeof seen)[0], (typeof seen)[0], (typeof seen)[0]];
+    expect(first.length).toBeGreaterThan(10);
+    for (const list of [second, third]) {
+      expect(Math.abs(list.length - first.length)).toBeLessThanOrEqual(1);
+    }
+    // The three took the first three phases: due 2, 4 and 6 ms into every period.
+    expect(first.slice(0, 3).map((t) => t.scheduledMs)).toEqual([2, 22, 42]);
+    expect(second.slice(0, 3).map((t) => t.scheduledMs)).toEqual([4, 24, 44]);
+    expect(third.slice(0, 3).map((t) => t.scheduledMs)).toEqual([6, 26, 46]);
+    expect(first.map((t) => t.index)).toEqual([...first.keys()]);
+    // None ran before its time.
+    for (const list of seen) {
+      for (const tick of list) {
+        expect(tick.at).toBeGreaterThanOrEqual(tick.scheduledMs - 1);
+      }
+    }
   });
 });
