@@ -198,6 +198,51 @@ export function rtpPacketSize(packet: RtpPacket): number {
 }
 
 /**
+ * Writes the 12-byte fixed header at `offset`; `flags` holds the padding and extension bits and the CSRC
+ * count of the first byte.
+ */
+function writeFixedHeader(
+  out: Buffer,
+  offset: number,
+  flags: number,
+  marker: boolean,
+  payloadType: number,
+  sequenceNumber: number,
+  timestamp: number,
+  ssrc: number,
+): void {
+  out[offset] = (RTP_VERSION << 6) | flags;
+  out[offset + 1] = (marker ? 0x80 : 0) | payloadType;
+  out.writeUInt16BE(sequenceNumber, offset + 2);
+  out.writeUInt32BE(timestamp, offset + 4);
+  out.writeUInt32BE(ssrc, offset + 8);
+}
+
+/**
+ * Serializes a packet that has only the fixed header (no CSRCs, extension or padding), the kind confab
+ * sends every frame, from its fields: the bytes {@link serializeRtp} gives for it, with the same checks,
+ * and no packet object built per frame.
+ */
+export function serializePlainRtp(
+  payloadType: number,
+  sequenceNumber: number,
+  timestamp: number,
+  ssrc: number,
+  marker: boolean,
+  payload: Buffer,
+): Buffer {
+  checkRange('payload type', payloadType, 0x7f);
+  checkRange('sequence number', sequenceNumber, 0xffff);
+  checkRange('timestamp', timestamp, 0xffffffff);
+  checkRange('SSRC', ssrc, 0xffffffff);
+  const out = Buffer.allocUnsafe(RTP_FIXED_HEADER_SIZE + payload.length);
+  writeFixedHeader(out, 0, 0, marker, payloadType, sequenceNumber, timestamp, ssrc);
+  payload.copy(out, RTP_FIXED_HEADER_SIZE);
+
+  return out;
+}
+
+/**
  * Serialises `packet` into `target` at `offset` (or into a new Buffer) and returns the bytes written as a
  * view. Padding bytes are written as zeros followed by the count. Throws {@link MediaPacketError} for
  * out-of-range fields.
@@ -221,14 +266,16 @@ export function serializeRtp(packet: RtpPacket, target?: Buffer, offset = 0): Bu
     throw new MediaPacketError('ERR_RTP_FIELD_RANGE', `target buffer too small for ${size} bytes`);
   }
   const hasPadding = packet.paddingSize > 0;
-  out.writeUInt8(
-    (RTP_VERSION << 6) | (hasPadding ? 0x20 : 0) | (packet.extension ? 0x10 : 0) | packet.csrcs.length,
+  writeFixedHeader(
+    out,
     offset,
+    (hasPadding ? 0x20 : 0) | (packet.extension ? 0x10 : 0) | packet.csrcs.length,
+    packet.marker,
+    packet.payloadType,
+    packet.sequenceNumber,
+    packet.timestamp,
+    packet.ssrc,
   );
-  out.writeUInt8((packet.marker ? 0x80 : 0) | packet.payloadType, offset + 1);
-  out.writeUInt16BE(packet.sequenceNumber, offset + 2);
-  out.writeUInt32BE(packet.timestamp, offset + 4);
-  out.writeUInt32BE(packet.ssrc, offset + 8);
   let at = offset + RTP_FIXED_HEADER_SIZE;
   for (const csrc of packet.csrcs) {
     checkRange('CSRC', csrc, 0xffffffff);

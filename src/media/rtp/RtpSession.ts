@@ -5,15 +5,7 @@ import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 import { ntpFromUnixMs } from './ntp.js';
 import { parseRtcp, serializeRtcp } from './RtcpPacket.js';
 import { type RtcpPacket, SdesItemType } from './RtcpTypes.js';
-import {
-  createRtpPacket,
-  isRtcpPacket,
-  parseRtp,
-  RTP_FIXED_HEADER_SIZE,
-  RTP_VERSION,
-  type RtpPacket,
-  serializeRtp,
-} from './RtpPacket.js';
+import { isRtcpPacket, parseRtp, type RtpPacket, serializePlainRtp, serializeRtp } from './RtpPacket.js';
 import {
   type RtpSessionEvents,
   type RtpSessionOptions,
@@ -261,49 +253,22 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
    * `duration` (default: one timestamp unit per payload byte, right for G.711).
    */
   sendPayload(payload: Buffer, options: SendPayloadOptions = {}): void {
-    const payloadType = options.payloadType ?? this.#options.payloadType ?? 0;
-    const timestamp = options.timestamp ?? this.#timestamp;
-    const marker = options.marker ?? false;
-    if (
-      !isValidField(payloadType, 0x7f) ||
-      !isValidField(timestamp, 0xffffffff) ||
-      !isValidField(this.#ssrc, 0xffffffff)
-    ) {
-      // The general path, which throws the serializer's error for the field out of range.
-      const packet = createRtpPacket({
-        payloadType,
-        sequenceNumber: this.#sequence,
-        timestamp,
-        ssrc: this.#ssrc,
-        marker,
-        payload,
-      });
-      this.#advance(options.duration ?? payload.length);
-      this.sendPacket(packet);
-
-      return;
-    }
+    // The fields are taken before the running sequence number and timestamp move on.
     const sequenceNumber = this.#sequence;
+    const timestamp = options.timestamp ?? this.#timestamp;
     this.#advance(options.duration ?? payload.length);
-    if (this.#closed) {
-      throw new MediaStateError('ERR_MEDIA_CLOSED', 'RTP session is closed');
+    const destination = this.#destination();
+    if (destination !== undefined) {
+      const datagram = serializePlainRtp(
+        options.payloadType ?? this.#options.payloadType ?? 0,
+        sequenceNumber,
+        timestamp,
+        this.#ssrc,
+        options.marker ?? false,
+        payload,
+      );
+      this.#transmit(datagram, payload.length, destination);
     }
-    const destination = this.remote;
-    if (destination === undefined) {
-      return;
-    }
-    // The fixed header written straight into the datagram (no CSRCs, extension or padding): the same
-    // bytes serializeRtp() gives, without building a packet object per frame.
-    const datagram = Buffer.allocUnsafe(RTP_FIXED_HEADER_SIZE + payload.length);
-    datagram[0] = RTP_VERSION << 6;
-    datagram[1] = (marker ? 0x80 : 0) | payloadType;
-    datagram.writeUInt16BE(sequenceNumber, 2);
-    datagram.writeUInt32BE(timestamp, 4);
-    datagram.writeUInt32BE(this.#ssrc, 8);
-    payload.copy(datagram, RTP_FIXED_HEADER_SIZE);
-    this.#stats.packetsSent += 1;
-    this.#stats.bytesSent += payload.length;
-    this.#options.sockets.rtp.send(datagram, destination.port, destination.address);
   }
 
   /** Moves the running sequence number on by one and the timestamp by `duration`. */
@@ -327,16 +292,26 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
 
   /** Sends a fully built packet as is; dropped silently when no destination is known yet. */
   sendPacket(packet: RtpPacket): void {
+    const destination = this.#destination();
+    if (destination !== undefined) {
+      this.#transmit(serializeRtp(packet), packet.payload.length, destination);
+    }
+  }
+
+  /** Where RTP goes now: throws once closed, undefined while no destination is known. */
+  #destination(): TransportAddress | undefined {
     if (this.#closed) {
       throw new MediaStateError('ERR_MEDIA_CLOSED', 'RTP session is closed');
     }
-    const destination = this.remote;
-    if (destination === undefined) {
-      return;
-    }
+
+    return this.remote;
+  }
+
+  /** Sends a serialized RTP packet and counts it. */
+  #transmit(datagram: Buffer, payloadBytes: number, destination: TransportAddress): void {
     this.#stats.packetsSent += 1;
-    this.#stats.bytesSent += packet.payload.length;
-    this.#options.sockets.rtp.send(serializeRtp(packet), destination.port, destination.address);
+    this.#stats.bytesSent += payloadBytes;
+    this.#options.sockets.rtp.send(datagram, destination.port, destination.address);
   }
 
   /** Sends a compound RTCP packet to the peer's RTCP address, if known. */
@@ -407,9 +382,4 @@ export class RtpSession extends EnhancedEventEmitter<RtpSessionEvents> {
     await this.#options.sockets.release();
     this.safeEmit('close');
   }
-}
-
-/** Whether `value` is an integer in [0, max], as the serializer requires of a header field. */
-function isValidField(value: number, max: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value <= max;
 }

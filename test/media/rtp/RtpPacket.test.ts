@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MediaPacketError } from '../../../src/media/errors.js';
-import { createRtpPacket, isRtcpPacket, parseRtp, serializeRtp } from '../../../src/media/rtp/RtpPacket.js';
+import {
+  createRtpPacket,
+  isRtcpPacket,
+  parseRtp,
+  serializePlainRtp,
+  serializeRtp,
+} from '../../../src/media/rtp/RtpPacket.js';
 
 /** Builds a Buffer from a hex string with optional spaces. */
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -123,5 +129,25 @@ describe('parseRtp / serializeRtp', () => {
     expect(isRtcpPacket(hex('8000'))).toBe(false);
     expect(isRtcpPacket(hex('80e5'))).toBe(false);
     expect(isRtcpPacket(hex('80'))).toBe(false);
+  });
+});
+
+describe('serializePlainRtp', () => {
+  it('gives the bytes serializeRtp gives for a packet with only the fixed header, with the same checks', () => {
+    const payload = Buffer.from([1, 2, 3, 4, 5]);
+    const fields = {
+      payloadType: 101,
+      sequenceNumber: 65535,
+      timestamp: 0xfffffffe,
+      ssrc: 0x1234abcd,
+      payload,
+    };
+    for (const marker of [false, true]) {
+      expect(serializePlainRtp(101, 65535, 0xfffffffe, 0x1234abcd, marker, payload)).toEqual(
+        serializeRtp(createRtpPacket({ ...fields, marker })),
+      );
+    }
+    expect(() => serializePlainRtp(128, 0, 0, 0, false, payload)).toThrow(/payload type 128/);
+    expect(() => serializePlainRtp(0, 0, -1, 0, false, payload)).toThrow(/timestamp -1/);
   });
 });
