@@ -1,6 +1,7 @@
 import type { Application } from '../domain/index.js';
 import type { KeyScheme } from '../store/index.js';
 import type { Logger, MetricsRegistry } from '../log/index.js';
+import type { SignedRequest } from './WebhookDelivery.js';
 
 /** The BullMQ queue that carries events from producers to recording workers. */
 export const RECORD_QUEUE = 'events';
@@ -35,12 +36,9 @@ export interface RecordJobData {
 export type WebhookJobData = { readonly conversationId: string } | { readonly stream: string };
 
 /** A request waiting in an outbox stream (the JSON of each entry of its list). */
-export interface OutboxEntry {
+export interface OutboxEntry extends SignedRequest {
   /** Unique within the application; names its attempts counter and its dead letter. */
   readonly id: string;
-  readonly method: 'GET' | 'POST';
-  readonly url: string;
-  readonly body?: string;
   /** When it was handed over (ISO-8601). */
   readonly queuedAt: string;
 }

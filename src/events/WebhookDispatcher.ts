@@ -1,4 +1,4 @@
-import { DelayedError, Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Application } from '../domain/index.js';
 import type { Logger } from '../log/index.js';
 import { createRedis, type KeyScheme, type RedisClient } from '../store/index.js';
@@ -11,6 +11,7 @@ import {
   type WebhookRetryOptions,
 } from './EventPipelineTypes.js';
 import { deliverOnce, sendSigned, webhookBody, type DeliveryOutcome } from './WebhookDelivery.js';
+import { addOutboxJobs, deliveryJobOptions, WebhookQueues } from './WebhookQueues.js';
 
 /** Moves a cursor from `expected - 1` to `expected`; a cursor that has moved on already stays. */
 const ADVANCE = `
@@ -71,7 +72,7 @@ export class WebhookDispatcher {
   readonly #apps = new Map<string, Application>();
   /** Every application: any of them may have outbox requests (a call's own event URL). */
   readonly #all: readonly Application[];
-  readonly #queues = new Map<string, Queue<WebhookJobData>>();
+  readonly #queues: WebhookQueues;
   readonly #workers: Worker<WebhookJobData>[] = [];
   readonly #connections: RedisClient[] = [];
   readonly #closing = new AbortController();
@@ -82,6 +83,7 @@ export class WebhookDispatcher {
   constructor(options: WebhookDispatcherOptions) {
     this.#options = options;
     this.#all = options.applications;
+    this.#queues = new WebhookQueues(options.client, options.keys, options.logger);
     for (const application of options.applications) {
       if (application.rtcEventUrl !== null) {
         this.#apps.set(application.id, application);
@@ -99,7 +101,7 @@ export class WebhookDispatcher {
     if (!this.#apps.has(applicationId)) {
       return;
     }
-    const queue = this.#queue(applicationId);
+    const queue = this.#queues.get(applicationId);
     const jobs = [...new Set(conversationIds)].map((conversationId) => ({
       name: 'deliver',
       data: { conversationId },
@@ -156,24 +158,8 @@ export class WebhookDispatcher {
     // Attempts under way are cut short; their jobs are retried (by another worker) without counting them.
     this.#closing.abort();
     await Promise.all(this.#workers.map((worker) => worker.close().catch(() => undefined)));
-    await Promise.all([...this.#queues.values()].map((queue) => queue.close().catch(() => undefined)));
+    await this.#queues.close();
     this.#connections.forEach((connection) => connection.disconnect());
-  }
-
-  #queue(applicationId: string): Queue<WebhookJobData> {
-    let queue = this.#queues.get(applicationId);
-    if (queue === undefined) {
-      queue = new Queue<WebhookJobData>(webhookQueueName(applicationId), {
-        connection: this.#options.client,
-        prefix: this.#options.keys.queuePrefix(),
-      });
-      queue.on('error', (error: Error) =>
-        this.#options.logger.warn({ err: error.message }, 'webhook queue error'),
-      );
-      this.#queues.set(applicationId, queue);
-    }
-
-    return queue;
   }
 
   /** Adds an `outbox` job for each outbox stream of every application that still holds requests. */
@@ -183,7 +169,7 @@ export class WebhookDispatcher {
       for (const application of this.#all) {
         const streams = await client.smembers(keys.webhookOutboxStreams(application.id));
         if (streams.length > 0) {
-          await addOutboxJobs(this.#queue(application.id), streams);
+          await addOutboxJobs(this.#queues.get(application.id), streams);
         }
       }
     } catch (error) {
@@ -343,30 +329,4 @@ export class WebhookDispatcher {
     await job.moveToDelayed(Date.now() + delay, token);
     throw new DelayedError();
   }
-}
-
-/** Makes sure an `outbox` job will look at each of these streams (at most one active and one waiting each). */
-export async function addOutboxJobs(queue: Queue<WebhookJobData>, streams: readonly string[]): Promise<void> {
-  await queue.addBulk(
-    [...new Set(streams)].map((stream) => ({
-      name: 'outbox',
-      data: { stream },
-      opts: deliveryJobOptions(`o-${stream}`),
-    })),
-  );
-}
-
-/**
- * The options of a delivery job. BullMQ's deduplication (`keepLastIfActive`) keeps at most one job per
- * conversation or stream active and one waiting; errors other than a failed attempt (Redis away, say)
- * retry the whole job soon.
- */
-function deliveryJobOptions(deduplicationId: string): JobsOptions {
-  return {
-    deduplication: { id: deduplicationId, keepLastIfActive: true },
-    removeOnComplete: true,
-    removeOnFail: true,
-    attempts: 1000,
-    backoff: { type: 'fixed', delay: 1000 },
-  };
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import type { OutboundWebhook, WebhookOutbox } from '../domain/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { createRedis, type KeyScheme, type RedisClient } from '../store/index.js';
-import { webhookQueueName, type OutboxEntry, type WebhookJobData } from './EventPipelineTypes.js';
-import { addOutboxJobs } from './WebhookDispatcher.js';
+import type { OutboxEntry } from './EventPipelineTypes.js';
+import { addOutboxJobs, WebhookQueues } from './WebhookQueues.js';
 
 /** Options of {@link createWebhookOutbox}. */
 export interface WebhookOutboxOptions {
@@ -23,15 +22,14 @@ export interface WebhookOutboxOptions {
 export class RedisWebhookOutbox implements WebhookOutbox {
   readonly #client: RedisClient;
   readonly #keys: KeyScheme;
-  readonly #log: Logger;
-  readonly #queues = new Map<string, Queue<WebhookJobData>>();
+  readonly #queues: WebhookQueues;
   #closed = false;
 
   /** @private Use {@link createWebhookOutbox}. */
   constructor(client: RedisClient, keys: KeyScheme, logger: Logger) {
     this.#client = client;
     this.#keys = keys;
-    this.#log = logger;
+    this.#queues = new WebhookQueues(client, keys, logger);
   }
 
   async enqueue(webhook: OutboundWebhook): Promise<void> {
@@ -55,7 +53,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     if (results === null || failure != null) {
       throw new Error(`the request was not stored: ${failure?.message ?? 'transaction aborted'}`);
     }
-    await addOutboxJobs(this.#queue(webhook.applicationId), [webhook.stream]);
+    await addOutboxJobs(this.#queues.get(webhook.applicationId), [webhook.stream]);
   }
 
   /** Closes the queues and the connection; later enqueues reject. Idempotent. */
@@ -64,22 +62,8 @@ export class RedisWebhookOutbox implements WebhookOutbox {
       return;
     }
     this.#closed = true;
-    await Promise.all([...this.#queues.values()].map((queue) => queue.close().catch(() => undefined)));
+    await this.#queues.close();
     await this.#client.quit().catch(() => undefined);
-  }
-
-  #queue(applicationId: string): Queue<WebhookJobData> {
-    let queue = this.#queues.get(applicationId);
-    if (queue === undefined) {
-      queue = new Queue<WebhookJobData>(webhookQueueName(applicationId), {
-        connection: this.#client,
-        prefix: this.#keys.queuePrefix(),
-      });
-      queue.on('error', (error: Error) => this.#log.warn({ err: error.message }, 'outbox queue error'));
-      this.#queues.set(applicationId, queue);
-    }
-
-    return queue;
   }
 }
 
