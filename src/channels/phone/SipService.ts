@@ -16,6 +16,7 @@ import {
   readAnswer,
   resolveTarget,
   serializeUri,
+  systemDnsResolver,
   TargetResolutionError,
   type LocalMedia,
   type NegotiatedMedia,
@@ -65,6 +66,8 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
   };
   const host = config.sip.listen[0]?.host ?? '0.0.0.0';
   const codecs = trunkCodecs(config.trunks, options, logger);
+  // The DNS resolver of outbound trunk hosts: one for the service, made at the first dial that needs it.
+  let dns = options.dns;
   const ua = await SipUserAgent.start({
     host,
     advertisedHost: config.sip.publicHost,
@@ -323,7 +326,8 @@ export async function startSipService(options: SipServiceOptions): Promise<SipSe
     // The trunk's host as RFC 3263 finds it (SRV records for a name without a port), once per call.
     let target: ResolvedTarget;
     try {
-      target = await resolveTarget(trunkUri.host, trunkUri.port, outbound.transport, options.dns);
+      dns ??= systemDnsResolver();
+      target = await resolveTarget(trunkUri.host, trunkUri.port, outbound.transport, dns);
     } catch (err) {
       trunk.limiter.release();
       if (err instanceof TargetResolutionError) {

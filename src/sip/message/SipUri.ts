@@ -88,6 +88,11 @@ function bad(detail: string): never {
   throw new SipParseError('bad-header-value', detail);
 }
 
+/** A host as URIs and Via headers write it, an IPv6 reference (`[::1]`) without its brackets. */
+export function bareHost(host: string): string {
+  return host.replace(/^\[|\]$/g, '');
+}
+
 /** Parses a URI; throws {@link SipParseError} on malformed input. */
 export function parseUri(text: string): Uri {
   const colon = text.indexOf(':');

@@ -6,6 +6,7 @@ import { tryParseMessage } from '../message/parser.js';
 import { createErrorResponse } from '../message/responses.js';
 import { serializeMessage } from '../message/serializer.js';
 import { getTopVia, setTopVia, type SipMessage, type SipResponse } from '../message/SipMessage.js';
+import { bareHost } from '../message/SipUri.js';
 import { TypedEmitter } from '../TypedEmitter.js';
 import { TcpListener, plainAddress, type TcpConnection } from './TcpListener.js';
 import {
@@ -151,7 +152,7 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     // Over UDP the answer follows rport; a new TCP connection goes to the sent-by port (§18.2.2, RFC 3581 §4).
     const useRport = transport === 'udp' && rport !== undefined && rport !== null && /^[0-9]+$/.test(rport);
     const port = useRport ? Number(rport) : (via.port ?? 5060);
-    const target = { transport, address: address.replace(/^\[|\]$/g, ''), port };
+    const target = { transport, address: bareHost(address), port };
 
     return { status: response.status, data, connectionId, target };
   }
@@ -241,7 +242,7 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
     const via = getTopVia(message);
     const params = { ...via.params };
     const wantsRport = 'rport' in params || this.#options.forceRport;
-    if (via.host.replace(/^\[|\]$/g, '') !== source.address || wantsRport) {
+    if (bareHost(via.host) !== source.address || wantsRport) {
       params.received = source.address;
     }
     if (wantsRport) {

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { type TrunkConfig } from '../../config/index.js';
 import { type SipRequest } from '../message/SipMessage.js';
-import { parseUri } from '../message/SipUri.js';
+import { bareHost, parseUri } from '../message/SipUri.js';
 import { type Source } from '../transport/TransportTypes.js';
 import { CallLimiter } from './CallLimiter.js';
 import { isScanner } from './scanners.js';
@@ -148,7 +148,7 @@ function outboundHost(config: TrunkConfig): string | null {
   try {
     const uri = parseUri(config.outbound.uri);
 
-    return uri.kind === 'sip' ? uri.host.replace(/^\[|\]$/g, '') : null;
+    return uri.kind === 'sip' ? bareHost(uri.host) : null;
   } catch {
     return null;
   }

@@ -1,5 +1,6 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { bareHost } from '../message/SipUri.js';
 
 /** Where the requests of an outbound call go. */
 export interface ResolvedTarget {
@@ -61,7 +62,7 @@ export async function resolveTarget(
   resolver: SipDnsResolver = systemDnsResolver(),
   random: () => number = Math.random,
 ): Promise<ResolvedTarget> {
-  const bare = host.replace(/^\[|\]$/g, '');
+  const bare = bareHost(host);
   if (isIP(bare) !== 0) {
     return { transport, address: bare, port: port ?? SIP_PORT };
   }
