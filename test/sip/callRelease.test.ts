@@ -1,6 +1,4 @@
 import { createSocket } from 'node:dgram';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createResponse,
@@ -11,9 +9,7 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../../src/sip/index.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { gc, loopbackTrunk } from './uaSupport.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -58,14 +54,7 @@ async function startUa(): Promise<SipUserAgent> {
     host: '127.0.0.1',
     udpPort: 0,
     tcpPort: null,
-    trunks: [
-      {
-        name: 't',
-        inbound: { allow: ['127.0.0.1/32'], digest: null },
-        outbound: null,
-        limits: { maxCalls: 0, cps: 0 },
-      },
-    ],
+    trunks: [loopbackTrunk()],
   });
   cleanup.push(() => ua.close());
 

@@ -35,6 +35,20 @@ export interface SippRun {
   done: Promise<SippResult>;
 }
 
+/**
+ * sipp as the callee (`-sn uas`) on 127.0.0.1:`port` for one call, given 300 ms to bind before it
+ * resolves; the run fails when no call comes within 15 s.
+ */
+export async function startSippCallee(port: number): Promise<SippRun> {
+  const run = startSipp(
+    ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '15', '-timeout_error'],
+    20_000,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  return run;
+}
+
 /** Starts sipp with `args` in a fresh directory (trace files land there); killed after `timeoutMs`. */
 export function startSipp(args: string[], timeoutMs = 25_000): SippRun {
   const binary = sippBinary();

@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   TransactionLayer,
@@ -12,9 +10,7 @@ import {
   type SipResponse,
 } from '../../src/sip/index.js';
 import { UdpPeer } from './minimalUas.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { gc } from './uaSupport.js';
 
 const resources: { close: () => unknown }[] = [];
 afterEach(async () => {

@@ -1,12 +1,8 @@
 import { createSocket } from 'node:dgram';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { answerOffer, SdpError, SipUserAgent } from '../../src/sip/index.js';
 import { mutations } from './rfc4475Expectations.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { gc, loopbackTrunk } from './uaSupport.js';
 
 function heapAfterGc(): number {
   gc();
@@ -26,14 +22,7 @@ describe('mutation fuzz of the RFC 4475 corpus against the whole user agent', ()
       host: '127.0.0.1',
       udpPort: 0,
       tcpPort: null,
-      trunks: [
-        {
-          name: 't',
-          inbound: { allow: ['127.0.0.1/32'], digest: null },
-          outbound: null,
-          limits: { maxCalls: 0, cps: 0 },
-        },
-      ],
+      trunks: [loopbackTrunk()],
       timers: { t1: 5, t4: 10 },
     });
     // The application side: answer offers it can use, refuse the rest, hang up at once.

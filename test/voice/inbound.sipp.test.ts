@@ -21,6 +21,28 @@ afterEach(async () => {
   app = undefined;
 });
 
+/**
+ * A UDP socket of ours standing for the caller's media, so that we can see what confab sends: counts the
+ * RTP packets of payload type `payloadType` whose audio is loud.
+ */
+async function callerMedia(payloadType: 0 | 8): Promise<{ port: number; loudFrames: () => number }> {
+  const media = createSocket('udp4');
+  sockets.push(media);
+  await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', resolve));
+  const codec = payloadType === 0 ? PCMU : PCMA;
+  let loud = 0;
+  media.on('message', (packet) => {
+    if (
+      (packet[1]! & 0x7f) === payloadType &&
+      codec.decode(packet.subarray(12)).some((s) => Math.abs(s) > 2000)
+    ) {
+      loud++;
+    }
+  });
+
+  return { port: media.address().port, loudFrames: () => loud };
+}
+
 /** The statuses of the status events received, in order. */
 const statuses = (received: Received[]): unknown[] =>
   received.filter((r) => r.path === '/event').map((r) => r.body?.status);
@@ -32,26 +54,14 @@ describe('inbound calls under call control (sipp caller)', () => {
       voice: { eventUrl: `${app.url}/event` },
       ncco: [{ action: 'talk', text: 'Hello from confab. This is a test.' }],
     });
-    // The caller's media: a socket of ours, so that we can see what confab sends.
-    const media = createSocket('udp4');
-    sockets.push(media);
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', resolve));
-    let loudFrames = 0;
-    media.on('message', (packet) => {
-      const pcm = PCMU.decode(packet.subarray(12));
-      if (pcm.some((s) => Math.abs(s) > 2000)) {
-        loudFrames++;
-      }
-    });
-    const result = await runSipp(
-      sipp(uacScenario({ end: 'bye', mediaPort: media.address().port }), rig.port),
-    );
+    const media = await callerMedia(0);
+    const result = await runSipp(sipp(uacScenario({ end: 'bye', mediaPort: media.port }), rig.port));
 
     expect(result.code, result.explain).toBe(0);
     await app.waitFor((r) => statuses(r).includes('completed'));
     expect(statuses(app.received)).toEqual(['started', 'ringing', 'answered', 'completed']);
     // Speech reached the caller (at least half a second of it).
-    expect(loudFrames).toBeGreaterThan(25);
+    expect(media.loudFrames()).toBeGreaterThan(25);
     const events = app.at('/event');
     const [started, , answered, completed] = events.map((e) => e.body ?? {});
     expect(started).toMatchObject({ from: '15551234567', to: NUMBER, direction: 'inbound' });
@@ -70,22 +80,14 @@ describe('inbound calls under call control (sipp caller)', () => {
       voice: { eventUrl: `${app.url}/event` },
       ncco: [{ action: 'talk', text: 'Hello from confab. This is a test.' }],
     });
-    const media = createSocket('udp4');
-    sockets.push(media);
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', resolve));
-    let loudFrames = 0;
-    media.on('message', (packet) => {
-      // The scenario's answer in the ACK picks PCMA.
-      if (packet[1] === 8 && PCMA.decode(packet.subarray(12)).some((s) => Math.abs(s) > 2000)) {
-        loudFrames++;
-      }
-    });
+    // The scenario's answer in the ACK picks PCMA.
+    const media = await callerMedia(8);
     const result = await runSipp([
       '-sf',
       join(SCENARIOS, 'uac_delayed_offer.xml'),
       '-key',
       'rtp_port',
-      String(media.address().port),
+      String(media.port),
       ...sipp('', rig.port).slice(2),
     ]);
 
@@ -93,7 +95,7 @@ describe('inbound calls under call control (sipp caller)', () => {
     await app.waitFor((r) => statuses(r).includes('completed'));
     expect(statuses(app.received)).toEqual(['started', 'ringing', 'answered', 'completed']);
     // The talk action waited for the media: speech reached the port of the ACK's answer.
-    expect(loudFrames).toBeGreaterThan(25);
+    expect(media.loudFrames()).toBeGreaterThan(25);
   });
 
   it('asks the answer URL (with SIP X- headers), collects RFC 4733 DTMF with input, and continues with the reply NCCO', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServices } from '../../../src/services/index.js';
-import { SCENARIOS, freeUdpPort, runSipp, startSipp } from '../../sip/sippRun.js';
+import { SCENARIOS, freeUdpPort, runSipp, startSipp, startSippCallee } from '../../sip/sippRun.js';
 import { NUMBER, startPhoneRig, trunk, type PhoneRig } from './phoneRig.js';
 
 let rig: PhoneRig | null = null;
@@ -258,11 +258,7 @@ describe('phone channel scenarios against sipp', () => {
         outbound: { uri: `sip:127.0.0.1:${port}`, transport: 'udp', from: '+1 415 555 0100', auth: null },
       }),
     ]);
-    const sipp = startSipp(
-      ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '15', '-timeout_error'],
-      20_000,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sipp = await startSippCallee(port);
     const leg = await rig.service.dial({
       applicationId: rig.applicationId,
       to: { type: 'phone', number: '15550009999' },
@@ -283,11 +279,7 @@ describe('phone channel scenarios against sipp', () => {
     rig = await startPhoneRig([
       trunk({ outbound: { uri: `sip:127.0.0.1:${port}`, transport: 'udp', from: null, auth: null } }),
     ]);
-    const sipp = startSipp(
-      ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '15', '-timeout_error'],
-      20_000,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sipp = await startSippCallee(port);
     const leg = await rig.service.dial({
       applicationId: rig.applicationId,
       to: { type: 'phone', number: '15550009999' },

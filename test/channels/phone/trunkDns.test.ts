@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DialError } from '../../../src/channels/index.js';
 import { serializeUri } from '../../../src/sip/index.js';
-import { freeUdpPort, startSipp } from '../../sip/sippRun.js';
+import { freeUdpPort, startSippCallee } from '../../sip/sippRun.js';
 import { startDnsServer, type DnsServer } from '../../support/dnsServer.js';
 import { startPhoneRig, trunk, type PhoneRig } from './phoneRig.js';
 
@@ -25,11 +25,7 @@ describe('outbound trunks named by DNS', () => {
       [trunk({ outbound: { uri: 'sip:carrier.test', transport: 'udp', from: null, auth: null } })],
       { dns: dns.resolver() },
     );
-    const sipp = startSipp(
-      ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '15', '-timeout_error'],
-      20_000,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sipp = await startSippCallee(port);
     const leg = await rig.service.dial({
       applicationId: rig.applicationId,
       to: { type: 'phone', number: '15550009999' },
