@@ -4,7 +4,7 @@ import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 
 /** What a subscriber learns on every tick. */
 export interface ClockTick {
-  /** Tick number since the clock started, from 0. */
+  /** The period the tick falls in, counted from 0 since the clock started. */
   index: number;
   /**
    * When the tick was due, in milliseconds since the clock started: index × period plus the subscriber's
@@ -22,6 +22,21 @@ export type ClockSubscriber = (tick: ClockTick) => void;
 export interface ClockSubscription {
   /** Stops delivery; safe to call during a tick and more than once. */
   unsubscribe(): void;
+  /** The subscriber's phase, from 0 to `slots − 1`: it ticks (phase + 1) × period / slots into each period. */
+  readonly phase: number;
+  /**
+   * Called from inside this subscriber's own tick: that tick does not count, it is delivered again one
+   * phase later, and the subscriber keeps that later phase from then on (for a subscriber waiting for
+   * input that is a little late). Returns false, changing nothing, outside the subscriber's tick or when
+   * the clock has a single phase.
+   */
+  postpone(): boolean;
+  /**
+   * Moves the subscriber's phase by `phases` (negative: earlier; at most `slots − 1` either way): its next
+   * tick comes that many phases sooner or later than it would have, and the ticks after keep the new
+   * phase. A move never brings the next tick before the phase the clock is about to run.
+   */
+  shift(phases: number): void;
 }
 
 /** Options of {@link MediaClock}. */
@@ -67,6 +82,12 @@ export interface MediaClockEvents extends Record<string, unknown[]> {
 interface Entry {
   callback: ClockSubscriber;
   active: boolean;
+  /** The phase it ticks at, and the list of {@link MediaClock} it is in. */
+  slot: number;
+  /** The phase tick at which it next runs (phase tick n × slots + s is period n, phase s). */
+  due: number;
+  /** The phase tick it is running in, or −1 outside its tick. */
+  running: number;
 }
 
 /**
@@ -80,6 +101,10 @@ interface Entry {
  *
  * Subscribers may subscribe or unsubscribe from inside a tick: a new subscriber first runs on the next
  * tick, and one removed during a tick is not called again, even later in that same tick.
+ *
+ * A subscriber may also move its phase ({@link ClockSubscription.shift}, {@link ClockSubscription.postpone}),
+ * to tick just after the input it waits for arrives: one tick interval is then that much longer or
+ * shorter, and no tick is lost or doubled.
  */
 export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   readonly #periodMs: number;
@@ -98,6 +123,8 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   #phaseTicks = 0;
   #skipped = 0;
   #closed = false;
+  // Whether the timer callback is running phase ticks (it re-arms the timer itself when done).
+  #running = false;
 
   /** @param options - period, mode and catch-up limit */
   constructor(options: MediaClockOptions = {}) {
@@ -165,12 +192,16 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
         slot = s;
       }
     }
-    const entry: Entry = { callback, active: true };
-    this.#entries[slot] = [...this.#entries[slot]!, entry];
-    this.#subscribers += 1;
     if (!this.#manual && this.#timer === undefined) {
       this.#startNs = process.hrtime.bigint();
       this.#phaseTicks = 0;
+    }
+    // Its first tick is the next one of its phase that the clock has not run yet.
+    const due = this.#phaseTicks + ((slot - (this.#phaseTicks % this.#slots) + this.#slots) % this.#slots);
+    const entry: Entry = { callback, active: true, slot, due, running: -1 };
+    this.#entries[slot] = [...this.#entries[slot]!, entry];
+    this.#subscribers += 1;
+    if (!this.#manual && this.#timer === undefined) {
       this.#schedule();
     }
 
@@ -180,13 +211,46 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
           return;
         }
         entry.active = false;
-        this.#entries[slot] = this.#entries[slot]!.filter((e) => e !== entry);
+        this.#entries[entry.slot] = this.#entries[entry.slot]!.filter((e) => e !== entry);
         this.#subscribers -= 1;
         if (this.#subscribers === 0) {
           this.#stopTimer();
         }
       },
+      get phase() {
+        return entry.slot;
+      },
+      postpone: () => {
+        if (!entry.active || entry.running < 0 || this.#slots === 1) {
+          return false;
+        }
+        this.#move(entry, entry.running + 1);
+
+        return true;
+      },
+      shift: (phases: number) => {
+        const by = Math.trunc(Math.max(1 - this.#slots, Math.min(this.#slots - 1, phases)));
+        if (entry.active && by !== 0) {
+          this.#move(entry, Math.max(this.#phaseTicks, entry.due + by));
+        }
+      },
     };
+  }
+
+  /** Makes `entry` next run at phase tick `due`, moving it to that phase's list. */
+  #move(entry: Entry, due: number): void {
+    const slot = due % this.#slots;
+    if (slot !== entry.slot) {
+      this.#entries[entry.slot] = this.#entries[entry.slot]!.filter((e) => e !== entry);
+      this.#entries[slot] = [...this.#entries[slot]!, entry];
+      entry.slot = slot;
+    }
+    entry.due = due;
+    if (this.#timer !== undefined && !this.#running) {
+      // Called between timer wake-ups: the timer may be armed for a later phase than the new one.
+      this.#stopTimer();
+      this.#schedule();
+    }
   }
 
   /** Manual mode: delivers `ticks` ticks now. Throws in real-time mode. */
@@ -237,6 +301,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   /** Timer callback: runs every phase tick that has come due, then re-arms. */
   readonly #onTimer = (): void => {
     this.#timer = undefined;
+    this.#running = true;
     const elapsedNs = process.hrtime.bigint() - this.#startNs;
     const due = Number(elapsedNs / this.#phaseNs);
     const behind = due - this.#phaseTicks - this.#maxCatchUp * this.#slots;
@@ -251,6 +316,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
       const lateMs = Number(elapsedNs - BigInt(this.#phaseTicks + 1) * this.#phaseNs) / 1e6;
       this.#runPhase(Math.max(0, lateMs));
     }
+    this.#running = false;
     if (this.#subscribers > 0 && !this.#closed && this.#timer === undefined) {
       this.#schedule();
     }
@@ -267,15 +333,19 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     const index = Math.floor(phaseTick / this.#slots);
     const tick: ClockTick = { index, scheduledMs: (phaseTick + 1) * this.#phaseMs, lateMs };
     for (const entry of entries) {
-      if (!entry.active) {
+      // A subscriber moved later past the end of the period sits in this phase's list before its turn.
+      if (!entry.active || entry.due > phaseTick) {
         continue;
       }
+      entry.due = phaseTick + this.#slots;
+      entry.running = phaseTick;
       try {
         entry.callback(tick);
       } catch (error) {
         this.#logger?.error({ err: error, tick: index }, 'media clock subscriber threw');
         this.safeEmit('subscribererror', error);
       }
+      entry.running = -1;
     }
   }
 }

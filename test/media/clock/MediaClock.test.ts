@@ -104,6 +104,99 @@ describe('MediaClock phases', () => {
   });
 });
 
+describe('MediaClock phase moves', () => {
+  it('postpones a tick by one phase and keeps the later phase, losing and doubling nothing', () => {
+    const clock = new MediaClock({ mode: 'manual', slots: 4 });
+    const seen: number[] = [];
+    let postponements = 0;
+    const sub = clock.subscribe((t) => {
+      // The second tick waits twice for input that is late: it runs two phases (10 ms) later.
+      if (seen.length === 1 && postponements < 2) {
+        postponements += 1;
+        expect(sub.postpone()).toBe(true);
+        return;
+      }
+      seen.push(t.scheduledMs);
+    });
+    clock.advance(4);
+    expect(seen).toEqual([5, 35, 55, 75]);
+    expect(sub.phase).toBe(2);
+    // Outside its own tick there is nothing to postpone.
+    expect(sub.postpone()).toBe(false);
+    // With a single phase a tick cannot be postponed.
+    const single = new MediaClock({ mode: 'manual' });
+    let refused: boolean | undefined;
+    const one = single.subscribe(() => {
+      refused = one.postpone();
+    });
+    single.advance(1);
+    expect(refused).toBe(false);
+  });
+
+  it('postpones past the end of the period into the next one', () => {
+    const clock = new MediaClock({ mode: 'manual', slots: 4 });
+    const seen: number[] = [];
+    // Four subscribers fill the phases; the last (phase 3, due 20 ms into each period) postpones once.
+    for (let i = 0; i < 3; i++) {
+      clock.subscribe(() => undefined);
+    }
+    let postponed = false;
+    const last = clock.subscribe((t) => {
+      if (!postponed) {
+        postponed = true;
+        last.postpone();
+        return;
+      }
+      seen.push(t.scheduledMs);
+    });
+    clock.advance(3);
+    expect(seen).toEqual([25, 45]);
+    expect(last.phase).toBe(0);
+  });
+
+  it('shifts a phase earlier or later: one interval shorter or longer, every later one a period', () => {
+    const clock = new MediaClock({ mode: 'manual', slots: 10 });
+    const seen: number[] = [];
+    const sub = clock.subscribe((t) => {
+      seen.push(t.scheduledMs);
+      if (seen.length === 2) {
+        sub.shift(-3);
+      } else if (seen.length === 4) {
+        sub.shift(5);
+      } else if (seen.length === 6) {
+        // Beyond the period's phases: clamped to nine.
+        sub.shift(-40);
+      }
+    });
+    clock.advance(7);
+    const intervals = seen.slice(1).map((at, i) => at - seen[i]!);
+    expect(seen[0]).toBe(2);
+    // Seven phases earlier in all: the 140 ms of seven periods hold an eighth tick.
+    expect(intervals).toEqual([20, 14, 20, 30, 20, 2, 20]);
+  });
+
+  it('moves a phase from outside a tick, and keeps ticking in real time on the new phase', async () => {
+    const clock = new MediaClock();
+    const at: number[] = [];
+    const start = performance.now();
+    const sub = clock.subscribe(() => at.push(performance.now() - start));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    sub.shift(4);
+    const movedAt = at.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock.close();
+    const intervals = at.slice(1).map((t, i) => t - at[i]!);
+    // The interval across the move is about 8 ms longer; the others about a period.
+    const across = intervals[movedAt - 1]!;
+    expect(across).toBeGreaterThan(24);
+    expect(across).toBeLessThan(36);
+    expect(sub.phase).toBe(4);
+    // No tick lost or doubled: the count matches elapsed time less the 8 ms moved.
+    const expected = (at.at(-1)! - at[0]! - 8) / 20 + 1;
+    expect(Math.abs(at.length - expected)).toBeLessThan(1.5);
+  });
+});
+
 describe('MediaClock (real time)', () => {
   it('keeps the tick count equal to elapsed time over about a second, with one timer', async () => {
     const clock = new MediaClock();
