@@ -168,9 +168,16 @@ export { saturate, softLimit } from './mix/softLimit.js';
 export { ConversationAudioBus } from './bus/ConversationAudioBus.js';
 export { BusParticipant } from './bus/BusParticipant.js';
 export {
+  PhaseLock,
+  type PaceFollowTerms,
+  type PhaseLockOptions,
+  type PhaseLockStats,
+} from './bus/PhaseLock.js';
+export {
   type BusJoinOptions,
   type BusSink,
   type BusSource,
+  type BusSourcePace,
   type ConversationAudioBusEvents,
   type ConversationAudioBusOptions,
 } from './bus/ConversationAudioBusTypes.js';

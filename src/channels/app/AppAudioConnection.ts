@@ -1,6 +1,6 @@
 import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '../../log/index.js';
-import { encodeL16LittleEndian } from '../../media/index.js';
+import { encodeL16LittleEndian, type BusSourcePace } from '../../media/index.js';
 import type { LegEndpoint } from '../media/ConversationMediaHubTypes.js';
 import { AppPlayback } from '../websocket/AppPlayback.js';
 import { Heartbeat } from '../websocket/Heartbeat.js';
@@ -106,6 +106,11 @@ export class AppAudioConnection implements LegEndpoint {
   /** Runs once when the socket has ended, whichever side closed it. */
   onClosed(listener: (code: number, reason: string) => void): void {
     this.#onClosed = listener;
+  }
+
+  /** When the client's frames arrive, for the bus's phase lock. */
+  get pace(): BusSourcePace {
+    return this.#playback.pace;
   }
 
   /** The client's next 20 ms of audio, or undefined for silence. */

@@ -1,5 +1,10 @@
 import { type Logger } from '../../log/index.js';
-import { type EnhancedEventEmitter, type MediaClock, type OpusCodecFactory } from '../../media/index.js';
+import {
+  type BusSourcePace,
+  type EnhancedEventEmitter,
+  type MediaClock,
+  type OpusCodecFactory,
+} from '../../media/index.js';
 
 /** Options of `ConversationMediaHub`. */
 export interface ConversationMediaHubOptions {
@@ -144,4 +149,6 @@ export interface LegEndpoint {
   quiet?(): boolean;
   /** A tick where the whole conversation is silent: the endpoint keeps its own timeline without audio work. */
   idleTick?(): void;
+  /** When the endpoint's frames arrive, for the bus's phase lock (a peer's live stream); absent otherwise. */
+  readonly pace?: BusSourcePace | undefined;
 }

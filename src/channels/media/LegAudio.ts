@@ -183,6 +183,7 @@ export class LegAudioImpl extends EnhancedEventEmitter<LegAudioEvents> implement
       sink: this.#sink,
       quiet: this.#quiet,
       idle: this.#idle,
+      pace: this.#endpoint.pace,
     });
     this.#participant.muted = this.#muted;
     this.#participant.earmuffed = this.#earmuffed;

@@ -9,6 +9,7 @@ import {
   samplesPerFrame,
   type AudioCodec,
   type BusParticipant,
+  type BusSourcePace,
   type ConversationAudioBus,
   type DtmfDigit,
   type RtpPacket,
@@ -69,6 +70,7 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
   readonly #eventPayloadType: number | undefined;
   readonly #logger: Logger;
   readonly #jitter: JitterBuffer<RtpPacket> | undefined;
+  readonly #pace: BusSourcePace | undefined;
   readonly #passThrough: RtpPacket[] = [];
   readonly #dtmfIn: DtmfReceiver;
   readonly #dtmfOut: DtmfSender;
@@ -126,6 +128,20 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     const jitter = options.jitterBuffer ?? { minDelayMs: 20, maxDelayMs: 100, initialDelayMs: 20 };
     this.#jitter =
       jitter === false ? undefined : new JitterBuffer<RtpPacket>({ frameMs: FRAME_MS, ...jitter });
+    const buffer = this.#jitter;
+    // The phone's packets come at the phone's pace: the bus may follow them (without a jitter buffer
+    // there is nothing to measure their waits by).
+    this.#pace =
+      buffer === undefined
+        ? undefined
+        : {
+            live: () => buffer.playing,
+            ready: () => buffer.nextReady,
+            lastWaitMs: () => buffer.lastWaitMs,
+            follow: (terms) => {
+              buffer.follow(terms);
+            },
+          };
     const clockRate = options.codec.clockRate;
     this.#dtmfIn = new DtmfReceiver({ clockRate });
     this.#dtmfOut = new DtmfSender({
@@ -212,9 +228,15 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
       idle: () => {
         this.idleTick();
       },
+      pace: this.#pace,
     });
 
     return this.#participant;
+  }
+
+  /** When the phone's packets arrive, for the bus's phase lock; undefined without a jitter buffer. */
+  get pace(): BusSourcePace | undefined {
+    return this.#pace;
   }
 
   /**

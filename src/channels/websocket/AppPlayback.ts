@@ -1,4 +1,9 @@
-import { PlayoutQueue, decodeL16LittleEndian, type PlayoutQueueStats } from '../../media/index.js';
+import {
+  PlayoutQueue,
+  decodeL16LittleEndian,
+  type BusSourcePace,
+  type PlayoutQueueStats,
+} from '../../media/index.js';
 import { clearedMessage, notifyMessage, parseControlMessage, type JsonValue } from './protocol.js';
 import { type WebSocketNotifyInfo } from './WebSocketLegTypes.js';
 
@@ -44,6 +49,16 @@ export class AppPlayback {
     this.#queue = new PlayoutQueue(queue);
     this.#hooks = hooks;
   }
+
+  /** When the application's frames arrive, for the conversation bus's phase lock. */
+  readonly pace: BusSourcePace = {
+    live: () => this.#queue.live,
+    ready: () => this.#queue.nextReady,
+    lastWaitMs: () => this.#queue.lastWaitMs,
+    follow: (terms) => {
+      this.#queue.follow(terms);
+    },
+  };
 
   /** Milliseconds of audio waiting to be played. */
   get queuedMs(): number {

@@ -5,6 +5,7 @@ import {
   EnhancedEventEmitter,
   encodeL16LittleEndian,
   type BusParticipant,
+  type BusSourcePace,
   type ConversationAudioBus,
 } from '../../media/index.js';
 import { AppPlayback } from './AppPlayback.js';
@@ -192,9 +193,15 @@ export class WebSocketLeg extends EnhancedEventEmitter<WebSocketLegEvents> {
       sink: (pcm) => {
         this.pushFrame(pcm);
       },
+      pace: this.pace,
     });
 
     return this.#participant;
+  }
+
+  /** When the application's frames arrive, for the bus's phase lock. */
+  get pace(): BusSourcePace {
+    return this.#playback.pace;
   }
 
   /** One clock tick of application audio: a frame to play, or undefined for silence. */

@@ -1,7 +1,7 @@
 import { MediaStateError } from '../errors.js';
 import { type MixerParticipant } from '../mix/MixerParticipant.js';
 import { Resampler } from '../resample/Resampler.js';
-import { type BusSink, type BusSource } from './ConversationAudioBusTypes.js';
+import { type BusSink, type BusSource, type BusSourcePace } from './ConversationAudioBusTypes.js';
 
 /**
  * One leg on a {@link ConversationAudioBus}: where its audio comes from, where its mix-minus goes, and its
@@ -20,6 +20,7 @@ export class BusParticipant {
   readonly #sink: BusSink | undefined;
   readonly #quiet: (() => boolean) | undefined;
   readonly #idle: (() => void) | undefined;
+  readonly #pace: BusSourcePace | undefined;
   readonly #frameSamples: number;
   readonly #busFrameSamples: number;
   readonly #up: Resampler | undefined;
@@ -51,10 +52,12 @@ export class BusParticipant {
     sink: BusSink | undefined;
     quiet?: (() => boolean) | undefined;
     idle?: (() => void) | undefined;
+    pace?: BusSourcePace | undefined;
     onLeave: (participant: BusParticipant) => void;
   }) {
     this.#quiet = init.quiet;
     this.#idle = init.idle;
+    this.#pace = init.pace;
     this.id = init.id;
     this.sampleRate = init.sampleRate;
     this.#mixer = init.mixer;
@@ -77,6 +80,20 @@ export class BusParticipant {
   /** @internal Whether the participant has nothing to say this tick and may skip hearing silence. */
   isQuiet(): boolean {
     return this.#quiet !== undefined && this.#quiet();
+  }
+
+  /** @internal Whether this participant plays a live stream whose frame for this tick has not arrived. */
+  lateFrame(): boolean {
+    const pace = this.#pace;
+
+    return pace !== undefined && pace.live() && !pace.ready();
+  }
+
+  /** @internal How long the live frame collected on this tick had waited, in ms; NaN when there was none. */
+  liveWaitMs(): number {
+    const pace = this.#pace;
+
+    return pace?.live() === true ? pace.lastWaitMs() : Number.NaN;
   }
 
   /** @internal A tick on which the whole bus is quiet. */
@@ -127,6 +144,7 @@ export class BusParticipant {
       return;
     }
     this.#left = true;
+    this.#pace?.follow?.(undefined);
     this.#mixer.remove();
     this.#onLeave(this);
   }

@@ -4,6 +4,7 @@ import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 import { MediaStateError } from '../errors.js';
 import { Mixer } from '../mix/Mixer.js';
 import { BusParticipant } from './BusParticipant.js';
+import { PhaseLock, type PhaseLockStats } from './PhaseLock.js';
 import {
   type BusJoinOptions,
   type BusTap,
@@ -24,6 +25,11 @@ import {
  * A frame spoken on tick n is heard by the others on the same tick n. Sources and sinks run inside the
  * clock tick, so they must be quick; one that throws is reported and skipped for that tick, never allowed
  * to stall the other participants or the other conversations on the clock.
+ *
+ * The bus's tick follows its live sources (a {@link PhaseLock}, on by default): it moves, one phase of the
+ * clock at a time, to just after their frames arrive, waits a phase or two for a frame that is a little
+ * late, and comes back earlier when every frame has slack to spare. A frame then waits for its tick a few
+ * milliseconds rather than anything up to a period.
  */
 export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudioBusEvents> {
   readonly #sampleRate: number;
@@ -36,6 +42,7 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
   readonly #subscription: ClockSubscription;
   readonly #logger: Logger | undefined;
   #taps: readonly BusTap[] = [];
+  readonly #lock: PhaseLock | undefined;
   #ticks = 0;
   #closed = false;
 
@@ -58,8 +65,13 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
       limiter: options.limiter ?? 'soft',
     });
     this.#logger = options.logger;
-    this.#subscription = options.clock.subscribe(() => {
-      this.#tick();
+    const lock = options.phaseLock ?? true;
+    this.#lock =
+      lock === false || options.clock.slots < 2
+        ? undefined
+        : new PhaseLock(options.clock.periodMs / options.clock.slots, lock === true ? {} : lock);
+    this.#subscription = options.clock.subscribe((tick) => {
+      this.#tick(tick.lateMs);
     });
   }
 
@@ -71,6 +83,11 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
   /** Number of participants. */
   get size(): number {
     return this.#participants.size;
+  }
+
+  /** The phase lock's counters; undefined when the bus does not lock (see `phaseLock`). */
+  get phaseLock(): PhaseLockStats | undefined {
+    return this.#lock?.stats;
   }
 
   /** Ticks mixed so far. */
@@ -109,6 +126,7 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
       sink: options.sink,
       quiet: options.quiet,
       idle: options.idle,
+      pace: options.pace,
       onLeave: (p) => {
         this.#participants.delete(p.id);
         this.#list = this.#list.filter((other) => other !== p);
@@ -116,6 +134,9 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     });
     this.#participants.set(id, participant);
     this.#list = [...this.#list, participant];
+    if (this.#lock !== undefined) {
+      options.pace?.follow?.(this.#lock.terms);
+    }
 
     return participant;
   }
@@ -150,12 +171,28 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     }
   }
 
-  /** One clock tick: collect, mix, deliver. */
-  #tick(): void {
-    this.#ticks += 1;
+  /** One clock tick: collect, mix, deliver (or, for a live frame that is late, wait a phase first). */
+  #tick(lateMs: number): void {
     // A snapshot (the list is replaced, not mutated, on leave), so a participant leaving from inside its own
     // sink does not disturb the loop. No closures or copies per tick: this runs for every call every 20 ms.
     const participants = this.#list;
+    const lock = this.#lock;
+    const late = lock !== undefined && this.#lateFrame(participants);
+    if (lock?.wait(late, lateMs) === true && this.#subscription.postpone()) {
+      return;
+    }
+    this.#ticks += 1;
+    this.#mixTick(participants);
+    if (lock !== undefined) {
+      const shift = lock.ran(late, this.#liveWaitMs(participants));
+      if (shift !== 0) {
+        this.#subscription.shift(shift);
+      }
+    }
+  }
+
+  /** The tick's work proper. */
+  #mixTick(participants: readonly BusParticipant[]): void {
     if (this.#taps.length === 0 && this.#allQuiet(participants)) {
       for (const participant of participants) {
         try {
@@ -187,6 +224,39 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
         }
       }
     }
+  }
+
+  /** Whether a participant's live stream has not delivered this tick's frame yet. */
+  #lateFrame(participants: readonly BusParticipant[]): boolean {
+    for (const participant of participants) {
+      try {
+        if (participant.lateFrame()) {
+          return true;
+        }
+      } catch (error) {
+        this.#report(participant, error);
+      }
+    }
+
+    return false;
+  }
+
+  /** The shortest wait of the live frames collected on this tick, in ms; NaN when there was none. */
+  #liveWaitMs(participants: readonly BusParticipant[]): number {
+    let min = Infinity;
+    for (const participant of participants) {
+      try {
+        const wait = participant.liveWaitMs();
+        // NaN (no live frame) never compares less.
+        if (wait < min) {
+          min = wait;
+        }
+      } catch (error) {
+        this.#report(participant, error);
+      }
+    }
+
+    return min === Infinity ? Number.NaN : min;
   }
 
   /** Whether every participant would only say silence this tick (so everybody would hear silence). */

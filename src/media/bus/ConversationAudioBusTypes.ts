@@ -1,5 +1,6 @@
 import { type Logger } from '../../log/index.js';
 import { type MediaClock } from '../clock/MediaClock.js';
+import { type PaceFollowTerms, type PhaseLockOptions } from './PhaseLock.js';
 
 /**
  * Where a participant's audio comes from: called once per tick, it returns one frame at the participant's
@@ -12,6 +13,26 @@ export type BusSource = () => Int16Array | undefined;
  * The array is reused on the next tick, so copy or encode it before returning.
  */
 export type BusSink = (pcm: Int16Array) => void;
+
+/**
+ * When a source's frames arrive, for the bus's phase lock (see {@link ConversationAudioBusOptions.phaseLock}).
+ * A source gives it when its frames come from a peer at the peer's own pace (a jitter buffer, the playout
+ * queue of an application's stream).
+ */
+export interface BusSourcePace {
+  /** Whether the source is playing a live stream now: about one frame arrives per tick, and is played at once. */
+  live(): boolean;
+  /** Whether the frame the next pull returns has arrived. */
+  ready(): boolean;
+  /** How long the frame the last pull returned had waited, in ms; NaN when it returned none. */
+  lastWaitMs(): number;
+  /**
+   * Told when a bus with a phase lock starts following the source (with the lock's terms) and when it
+   * stops (undefined). While followed, the bus waits for the source's late frames, so the source can
+   * shed standing delay down to the lock's margin and needs no slack for its jitter.
+   */
+  follow?(terms: PaceFollowTerms | undefined): void;
+}
 
 /** Options of {@link ConversationAudioBus}. */
 export interface ConversationAudioBusOptions {
@@ -32,6 +53,13 @@ export interface ConversationAudioBusOptions {
    * @defaultValue 'soft'
    */
   limiter?: 'soft' | 'saturate';
+  /**
+   * Whether (and how) the bus moves its tick to just after the frames of its live sources arrive (see
+   * `PhaseLock`), so that they wait a few milliseconds instead of up to a whole period. Needs a clock of
+   * more than one phase; sources without a `pace` are not followed.
+   * @defaultValue true
+   */
+  phaseLock?: boolean | PhaseLockOptions;
   /** Logger for failing sources and sinks. */
   logger?: Logger;
 }
@@ -54,6 +82,8 @@ export interface BusJoinOptions {
   quiet?: () => boolean;
   /** Called instead of the source and the sink on a quiet tick (see `quiet`). */
   idle?: () => void;
+  /** When the source's frames arrive, for the bus's phase lock; omit for audio made on the spot. */
+  pace?: BusSourcePace;
 }
 
 /** Events of `ConversationAudioBus`. */

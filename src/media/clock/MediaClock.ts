@@ -263,6 +263,19 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     }
   }
 
+  /**
+   * Manual mode: runs the next `phases` phases of the period (each phase's subscribers in turn), for
+   * tests that interleave input with the phases. Throws in real-time mode.
+   */
+  advancePhases(phases: number): void {
+    if (!this.#manual) {
+      throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'advancePhases() is only for a manual clock');
+    }
+    for (let i = 0; i < phases && !this.#closed; i++) {
+      this.#runPhase(0);
+    }
+  }
+
   /** Stops the timer and drops every subscriber; idempotent. */
   close(): void {
     if (this.#closed) {

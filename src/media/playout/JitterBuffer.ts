@@ -109,6 +109,7 @@ export class JitterBuffer<P extends SequencedPacket> {
   readonly #minFrames: number;
   readonly #maxFrames: number;
   readonly #shrinkAfterTicks: number;
+  readonly #shedMarginMs: number;
   readonly #slots: (P | undefined)[] = new Array<P | undefined>(CAPACITY).fill(undefined);
   // Arrival time of the packet in each slot (NaN when the caller gave none).
   readonly #arrivals = new Float64Array(CAPACITY);
@@ -123,6 +124,7 @@ export class JitterBuffer<P extends SequencedPacket> {
   // The standing-delay window: how long the packets popped with known times waited.
   readonly #waits: WaitWindow;
   #shedDue = false;
+  #lastWaitMs = Number.NaN;
   #lastWindow: { min: number; max: number } | undefined;
   readonly #stats = {
     received: 0,
@@ -147,7 +149,8 @@ export class JitterBuffer<P extends SequencedPacket> {
     }
     this.#targetFrames = Math.min(this.#maxFrames, Math.max(this.#minFrames, initial));
     this.#shrinkAfterTicks = options.shrinkAfterTicks ?? 250;
-    this.#waits = new WaitWindow(this.#shrinkAfterTicks, options.shedMarginMs ?? 10);
+    this.#shedMarginMs = options.shedMarginMs ?? 10;
+    this.#waits = new WaitWindow(this.#shrinkAfterTicks, this.#shedMarginMs);
   }
 
   /** Current counters and state. */
@@ -159,6 +162,38 @@ export class JitterBuffer<P extends SequencedPacket> {
       bufferedMs: this.#span() * this.#frameMs,
       playing: this.#playing,
     };
+  }
+
+  /** Whether the buffer is playing (false while prebuffering). */
+  get playing(): boolean {
+    return this.#playing;
+  }
+
+  /** Whether the packet the next {@link pop} plays has arrived (false while prebuffering). */
+  get nextReady(): boolean {
+    return this.#playing && this.#slots[this.#next % CAPACITY] !== undefined;
+  }
+
+  /**
+   * How long the packet the last {@link pop} (or {@link shed}) returned had waited, in ms; NaN when it
+   * returned none or the times were not given.
+   */
+  get lastWaitMs(): number {
+    return this.#lastWaitMs;
+  }
+
+  /**
+   * Told that the bus pulling this buffer follows its packets and waits for late ones (`terms`), or no
+   * longer does (undefined): while followed, a frame of standing delay is judged over the bus's window
+   * and with its margin only, since the bus absorbs the jitter the margin otherwise guards against.
+   */
+  follow(terms: { marginMs: number; windowTicks: number } | undefined): void {
+    this.#waits.tune(
+      terms?.windowTicks ?? this.#shrinkAfterTicks,
+      terms?.marginMs ?? this.#shedMarginMs,
+      terms === undefined,
+    );
+    this.#shedDue = false;
   }
 
   /** Number of packets held. */
@@ -232,6 +267,7 @@ export class JitterBuffer<P extends SequencedPacket> {
    * the clock of the arrival times, lets the buffer measure how long packets wait.
    */
   pop(nowMs = Number.NaN): P | undefined {
+    this.#lastWaitMs = Number.NaN;
     if (!this.#playing) {
       if (this.#count === 0 || this.#span() < this.#targetFrames) {
         return undefined;
@@ -295,8 +331,9 @@ export class JitterBuffer<P extends SequencedPacket> {
   #take(nowMs = Number.NaN): P | undefined {
     const slot = this.#next % CAPACITY;
     const packet = this.#slots[slot];
+    this.#lastWaitMs = packet === undefined ? Number.NaN : nowMs - this.#arrivals[slot]!;
     if (packet !== undefined) {
-      this.#measure(nowMs - this.#arrivals[slot]!);
+      this.#measure(this.#lastWaitMs);
     }
     this.#slots[slot] = undefined;
     this.#lastPlayed = this.#next;
@@ -322,7 +359,10 @@ export class JitterBuffer<P extends SequencedPacket> {
       this.#aboveTargetTicks += 1;
       if (this.#aboveTargetTicks >= 50) {
         this.#aboveTargetTicks = 0;
+        // The wait reported is still that of the packet this tick plays.
+        const wait = this.#lastWaitMs;
         const dropped = this.#take();
+        this.#lastWaitMs = wait;
         this.#restartWindow();
         if (dropped !== undefined) {
           this.#stats.played -= 1;

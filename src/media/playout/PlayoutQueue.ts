@@ -140,9 +140,16 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   readonly #now: () => number;
   // The standing-delay window: the waits of the frames played, and the frames completed meanwhile.
   readonly #waits: WaitWindow;
+  readonly #shedWindowTicks: number;
+  readonly #shedMarginMs: number;
+  // Whether a bus follows this queue's live stream (see follow()).
+  #followed = false;
   #windowFrames = 0;
   #shedDue = false;
   #everPlayed = false;
+  // When the last frame was completed, and how long the frame the last tick played had waited.
+  #lastFrameAt = -Infinity;
+  #lastWaitMs = Number.NaN;
   // Spent frames kept for reuse, so steady playback allocates nothing per frame.
   readonly #pool: Int16Array[] = [];
   // The frame handed out by the last tick; the caller may read it until the next tick.
@@ -162,7 +169,9 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     this.#partial = new Int16Array(this.#frameSamples);
     this.#silence = new Int16Array(this.#frameSamples);
     this.#now = options.now ?? (() => performance.now());
-    this.#waits = new WaitWindow(options.shedWindowTicks ?? 250, options.shedMarginMs ?? 10);
+    this.#shedWindowTicks = options.shedWindowTicks ?? 250;
+    this.#shedMarginMs = options.shedMarginMs ?? 10;
+    this.#waits = new WaitWindow(this.#shedWindowTicks, this.#shedMarginMs);
   }
 
   /** Samples per frame. */
@@ -173,6 +182,45 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   /** Whether audio is being played (false while prebuffering or idle). */
   get playing(): boolean {
     return this.#playing;
+  }
+
+  /**
+   * Whether a live stream is playing: frames arrive about one per tick (one came within the last two
+   * frame times) and are played as they come (no more than a frame beyond the prebuffer is queued). A
+   * prompt sent ahead of time is not live.
+   */
+  get live(): boolean {
+    return (
+      this.#playing &&
+      this.#queuedFrames <= this.#prebufferFrames + 1 &&
+      this.#now() - this.#lastFrameAt < 2 * this.#frameMs
+    );
+  }
+
+  /** Whether the next {@link tick} has a frame of audio to play (false while prebuffering). */
+  get nextReady(): boolean {
+    return this.#playing && this.#queuedFrames > 0;
+  }
+
+  /** How long the frame the last {@link tick} played had waited, in ms; NaN when it played silence. */
+  get lastWaitMs(): number {
+    return this.#lastWaitMs;
+  }
+
+  /**
+   * Told that the bus pulling this queue follows its live stream and waits for late frames (`terms`), or
+   * no longer does (undefined). While followed, the prebuffer is only a start-up cushion: a live stream's
+   * standing delay is shed down to one frame plus the bus's margin, judged over the bus's window.
+   */
+  follow(terms: { marginMs: number; windowTicks: number } | undefined): void {
+    this.#followed = terms !== undefined;
+    this.#waits.tune(
+      terms?.windowTicks ?? this.#shedWindowTicks,
+      terms?.marginMs ?? this.#shedMarginMs,
+      terms === undefined,
+    );
+    this.#windowFrames = 0;
+    this.#shedDue = false;
   }
 
   /** Milliseconds of audio queued. */
@@ -235,6 +283,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   /** Moves the (full or padded) partial frame, completed at `at`, into the queue. */
   #pushPartial(at: number): void {
     this.#entries.push({ kind: 'audio', pcm: this.#partial, at });
+    this.#lastFrameAt = at;
     this.#queuedFrames += 1;
     this.#windowFrames += 1;
     this.#partial = this.#pool.pop() ?? new Int16Array(this.#frameSamples);
@@ -319,6 +368,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
       this.#handedOut = undefined;
     }
     this.#fireHeadMarks();
+    this.#lastWaitMs = Number.NaN;
     const idle = !this.#enqueuedSinceTick;
     this.#enqueuedSinceTick = false;
     if (!this.#playing) {
@@ -355,7 +405,8 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
         this.#stats.playedFrames += 1;
         this.#everPlayed = true;
         this.#handedOut = entry.pcm;
-        this.#measure(now - entry.at);
+        this.#lastWaitMs = now - entry.at;
+        this.#measure(this.#lastWaitMs);
 
         return { pcm: entry.pcm, silence: false };
       }
@@ -385,7 +436,8 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     if (summary !== undefined) {
       // Live means about one frame arrived per tick played; a prompt queued ahead of time is not live.
       const live = Math.abs(this.#windowFrames - summary.count) * 10 <= summary.count;
-      this.#shedDue = live && this.#waits.hasStandingFrame(summary, this.#prebufferFrames * this.#frameMs);
+      const floorFrames = this.#followed ? 1 : this.#prebufferFrames;
+      this.#shedDue = live && this.#waits.hasStandingFrame(summary, floorFrames * this.#frameMs);
       this.#windowFrames = 0;
     }
   }

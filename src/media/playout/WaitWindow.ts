@@ -15,8 +15,9 @@ export interface WaitSummary {
  * window's waits when wider (the jitter seen, so that a stream that wanders keeps room to wander).
  */
 export class WaitWindow {
-  readonly #length: number;
-  readonly #marginMs: number;
+  #length: number;
+  #marginMs: number;
+  #keepSpread = true;
   #count = 0;
   #min = Infinity;
   #max = 0;
@@ -28,6 +29,18 @@ export class WaitWindow {
   constructor(length: number, marginMs: number) {
     this.#length = length;
     this.#marginMs = marginMs;
+  }
+
+  /**
+   * Re-tunes the window and starts it over: frames per window, the slack, and whether the spread of the
+   * waits must be kept as well (not when the buffer's owner waits for late frames itself, as a bus
+   * following the stream does).
+   */
+  tune(length: number, marginMs: number, keepSpread: boolean): void {
+    this.#length = length;
+    this.#marginMs = marginMs;
+    this.#keepSpread = keepSpread;
+    this.restart();
   }
 
   /** Drops the open window's measures (after an underrun or a shed, they no longer apply). */
@@ -60,6 +73,8 @@ export class WaitWindow {
    * more than the least the buffer must keep) plus the slack, so one frame less would still leave the slack.
    */
   hasStandingFrame(summary: WaitSummary, floorMs: number): boolean {
-    return summary.min >= floorMs + Math.max(this.#marginMs, summary.max - summary.min);
+    const slack = this.#keepSpread ? Math.max(this.#marginMs, summary.max - summary.min) : this.#marginMs;
+
+    return summary.min >= floorMs + slack;
   }
 }

@@ -75,21 +75,26 @@ export interface PhoneRig {
   close(): Promise<void>;
 }
 
-/** A manual clock and a 16 kHz bus with an RtpLegMedia (PCMU, events on 101) bound to a real session. */
+/** A manual (or real-time) clock and a 16 kHz bus (its phase lock as asked) with an RtpLegMedia (PCMU, events on 101) bound to a real session. */
 export async function phoneRig(
-  options: Partial<RtpLegMediaOptions> & { realtime?: boolean } = {},
+  options: Partial<RtpLegMediaOptions> & { realtime?: boolean; phaseLock?: boolean } = {},
 ): Promise<PhoneRig> {
   const peer = await rtpPeer();
   const sockets = await testPorts().allocate();
   const session = new RtpSession({ sockets, remote: { address: '127.0.0.1', port: peer.port } });
   const clock = new MediaClock({ mode: options.realtime === true ? 'realtime' : 'manual' });
-  const bus = new ConversationAudioBus({ clock, sampleRate: 16000 });
+  const { phaseLock, ...legOptions } = options;
+  const bus = new ConversationAudioBus({
+    clock,
+    sampleRate: 16000,
+    ...(phaseLock === undefined ? {} : { phaseLock }),
+  });
   const leg = new RtpLegMedia({
     id: 'phone',
     session,
     codec: PCMU,
     telephoneEventPayloadType: 101,
-    ...options,
+    ...legOptions,
   });
   leg.attach(bus);
 

@@ -157,6 +157,29 @@ describe('JitterBuffer', () => {
       expect(new Set(run(bold, { phaseMs: 12, ticks: 60 }).waits)).toEqual(new Set([28, 8]));
     });
 
+    it('followed by a bus, judges standing delay over the bus window with its margin only', () => {
+      const options = { initialDelayMs: 40, minDelayMs: 20, shrinkAfterTicks: 50 };
+      // 12 ms after the tick: 28 ms behind a spare frame, 8 ms of slack without it. Alone, the buffer
+      // keeps the frame (its margin is 10 ms); followed (the bus waits for late packets, 2 ms margin, 10
+      // ticks a window) it sheds it within the bus's window.
+      const alone = new JitterBuffer<{ sequenceNumber: number }>(options);
+      expect(new Set(run(alone, { phaseMs: 12, ticks: 30 }).waits)).toEqual(new Set([28]));
+      const followed = new JitterBuffer<{ sequenceNumber: number }>(options);
+      followed.follow({ marginMs: 2, windowTicks: 10 });
+      const { waits } = run(followed, { phaseMs: 12, ticks: 30 });
+      // The window closes on the tenth packet, which is shed at once: the eleventh plays in its place.
+      expect(waits.slice(0, 9)).toEqual(Array<number>(9).fill(28));
+      expect(waits.slice(-10)).toEqual(Array<number>(10).fill(8));
+      expect(followed.stats.shed).toBe(1);
+      expect(followed.lastWaitMs).toBe(8);
+      expect(followed.playing && followed.nextReady).toBe(false);
+      // Followed, then no longer: its own rule again, and the spare frame stays.
+      const left = new JitterBuffer<{ sequenceNumber: number }>(options);
+      left.follow({ marginMs: 2, windowTicks: 10 });
+      left.follow(undefined);
+      expect(new Set(run(left, { phaseMs: 12, ticks: 30 }).waits)).toEqual(new Set([28]));
+    });
+
     it('sheds nothing in a window that saw a packet come late', () => {
       const jb = new JitterBuffer<{ sequenceNumber: number }>({
         initialDelayMs: 40,

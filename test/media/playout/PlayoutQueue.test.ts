@@ -188,6 +188,27 @@ describe('PlayoutQueue', () => {
       expect(q.stats.shedFrames).toBe(1);
     });
 
+    it('followed by a bus, sheds the prebuffer of a live stream down to one frame and the margin', () => {
+      const clock = { now: 0 };
+      const options = { prebufferMs: 40, shedWindowTicks: 10, now: () => clock.now };
+      // Alone, the 40 ms prebuffer is the floor: frames sent 5 ms after each tick wait 35 ms throughout.
+      const alone = new PlayoutQueue(options);
+      const kept = live(alone, clock, { phaseMs: 5, ticks: 40, burst: 1, loud: (n) => n % 5 !== 0 });
+      expect(new Set(kept.waits.slice(2).filter((w) => !Number.isNaN(w)))).toEqual(new Set([35]));
+      // Followed by a bus that waits for late frames (2 ms margin), the spare frame goes: 15 ms.
+      const q = new PlayoutQueue(options);
+      q.follow({ marginMs: 2, windowTicks: 10 });
+      const run = live(q, clock, { phaseMs: 5, ticks: 40, burst: 1, loud: (n) => n % 5 !== 0 });
+      expect(run.waits.filter((w) => !Number.isNaN(w)).slice(-10)).toEqual(Array<number>(10).fill(15));
+      expect(q.stats).toMatchObject({ shedFrames: 1, underruns: 0 });
+      // What the bus reads: a live stream, whose next frame is not here before it is sent.
+      expect(q.lastWaitMs).toBe(15);
+      expect(q.nextReady).toBe(false);
+      expect(q.live).toBe(true);
+      clock.now += 60;
+      expect(q.live).toBe(false);
+    });
+
     it('never shortens a prompt sent ahead of time', () => {
       const clock = { now: 0 };
       const q = new PlayoutQueue({ prebufferMs: 20, shedWindowTicks: 10, now: () => clock.now });

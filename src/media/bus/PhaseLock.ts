@@ -1,0 +1,158 @@
+/** What a bus following a source tells it (see `BusSourcePace.follow`). */
+export interface PaceFollowTerms {
+  /** Slack, in ms, that the bus keeps before a frame's tick. */
+  marginMs: number;
+  /** Ticks over which the bus watches waits before it moves earlier. */
+  windowTicks: number;
+}
+
+/** Options of a conversation bus's phase lock (`ConversationAudioBusOptions.phaseLock`). */
+export interface PhaseLockOptions {
+  /**
+   * Least time, in milliseconds, that a live frame should have been waiting when its tick runs: the lock
+   * moves the tick earlier only while every frame of a window waited at least this plus one phase.
+   * @defaultValue 2
+   */
+  marginMs?: number;
+  /**
+   * Ticks watched before the tick moves earlier.
+   * @defaultValue 25 (half a second)
+   */
+  windowTicks?: number;
+  /**
+   * Most phases one tick waits for a live frame that is late; if it still has not come, the tick runs
+   * without it and the phase goes back to where it was.
+   * @defaultValue 5 (10 ms with the default clock)
+   */
+  maxPostponed?: number;
+  /**
+   * Most phases the tick moves earlier at the end of a window (each phase one tick interval shorter).
+   * @defaultValue 3
+   */
+  maxEarlier?: number;
+}
+
+/** Counters of a {@link PhaseLock}. */
+export interface PhaseLockStats {
+  /** Phases ticks waited for late frames that then came (the phase moved later by as many). */
+  later: number;
+  /** Ticks that waited as long as allowed and ran without the late frame (the wait was undone). */
+  gaveUp: number;
+  /** Phases the tick moved earlier because every frame had slack to spare. */
+  earlier: number;
+  /** Shortest wait of the live frames over the last full window, in ms (undefined before one). */
+  lastWindowMinWaitMs: number | undefined;
+}
+
+/**
+ * The phase controller of one conversation's bus: it moves the bus's tick, in steps of one phase of the
+ * shared media clock, to just after the frames of its live sources arrive. A frame then waits for its
+ * tick a few milliseconds instead of anything up to a whole period.
+ *
+ * It moves later at once and earlier slowly, as a phase-locked loop would:
+ * - at a tick where a live source's frame has not arrived yet, the tick waits a phase (up to
+ *   `maxPostponed`); when the frame comes meanwhile, the bus keeps the later phase. When it does not
+ *   come (lost, or the stream ended), the tick runs without it and the phase goes back: a lost packet
+ *   leaves no delay behind;
+ * - after `windowTicks` ticks without waiting, if every live frame of the window waited at least the
+ *   margin plus a phase, the tick moves earlier by the whole phases of that slack (up to `maxEarlier`).
+ *   A frame of standing delay, left by an underrun or by prebuffering, drains this way too: it takes ten
+ *   such steps of one phase, each a slightly shorter tick interval, and nothing is cut from the audio.
+ *
+ * It holds no timers and reads no clock: the bus asks it at each tick and applies its answers with
+ * `ClockSubscription.postpone()` and `shift()`.
+ */
+export class PhaseLock {
+  readonly #phaseMs: number;
+  readonly #marginMs: number;
+  readonly #windowTicks: number;
+  readonly #maxPostponed: number;
+  readonly #maxEarlier: number;
+  #postponed = 0;
+  #windowCount = 0;
+  #windowMin = Infinity;
+  readonly #stats: PhaseLockStats = { later: 0, gaveUp: 0, earlier: 0, lastWindowMinWaitMs: undefined };
+
+  /**
+   * @param phaseMs - length of one phase of the clock, in ms
+   * @param options - margin, window and step limits
+   */
+  constructor(phaseMs: number, options: PhaseLockOptions = {}) {
+    this.#phaseMs = phaseMs;
+    this.#marginMs = options.marginMs ?? 2;
+    this.#windowTicks = options.windowTicks ?? 25;
+    this.#maxPostponed = options.maxPostponed ?? 5;
+    this.#maxEarlier = options.maxEarlier ?? 3;
+  }
+
+  /** The terms a followed source is told (see `BusSourcePace.follow`). */
+  get terms(): PaceFollowTerms {
+    return { marginMs: this.#marginMs, windowTicks: this.#windowTicks };
+  }
+
+  /** Counters. */
+  get stats(): PhaseLockStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * At the start of a tick: whether to wait one more phase because a live source's frame (`missing`) has
+   * not arrived. The bus then postpones the tick instead of running it. A tick that runs a phase or more
+   * behind its time (`lateMs`) does not wait: the process is behind, not the frame, and the postponed
+   * tick would come due before the process had read its sockets.
+   */
+  wait(missing: boolean, lateMs: number): boolean {
+    if (!missing || this.#postponed >= this.#maxPostponed || lateMs >= this.#phaseMs) {
+      return false;
+    }
+    this.#postponed += 1;
+
+    return true;
+  }
+
+  /**
+   * After a tick ran: `missing` tells whether a live frame was still absent, `minWaitMs` the shortest time
+   * a live frame consumed on this tick had waited (NaN when none was). Returns the phases to shift the
+   * bus's next tick by (negative: earlier), 0 for none.
+   */
+  ran(missing: boolean, minWaitMs: number): number {
+    if (this.#postponed > 0) {
+      const postponed = this.#postponed;
+      this.#postponed = 0;
+      this.#restart();
+      if (missing) {
+        // The frame never came: the wait protected nothing, so the tick goes back to its old phase.
+        this.#stats.gaveUp += 1;
+
+        return -postponed;
+      }
+      this.#stats.later += postponed;
+
+      return 0;
+    }
+    if (minWaitMs < this.#windowMin) {
+      this.#windowMin = minWaitMs;
+    }
+    this.#windowCount += 1;
+    if (this.#windowCount < this.#windowTicks) {
+      return 0;
+    }
+    const slack = this.#windowMin - this.#marginMs;
+    this.#stats.lastWindowMinWaitMs = Number.isFinite(this.#windowMin) ? this.#windowMin : undefined;
+    this.#restart();
+    // Every live frame of the window would still have been in time, with the margin, whole phases sooner.
+    const phases = Number.isFinite(slack) ? Math.min(this.#maxEarlier, Math.floor(slack / this.#phaseMs)) : 0;
+    if (phases <= 0) {
+      return 0;
+    }
+    this.#stats.earlier += phases;
+
+    return -phases;
+  }
+
+  /** Starts a new window. */
+  #restart(): void {
+    this.#windowCount = 0;
+    this.#windowMin = Infinity;
+  }
+}

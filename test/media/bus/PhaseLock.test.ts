@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { ConversationAudioBus, MediaClock, PhaseLock } from '../../../src/media/index.js';
+
+describe('PhaseLock', () => {
+  it('waits up to its limit for a late frame, keeps the later phase when it comes, and undoes it when not', () => {
+    const lock = new PhaseLock(2, { maxPostponed: 2 });
+    // Nothing missing: no wait.
+    expect(lock.wait(false, 0)).toBe(false);
+    // Missing: two phases of waiting, then the tick runs anyway.
+    expect([lock.wait(true, 0), lock.wait(true, 0), lock.wait(true, 0)]).toEqual([true, true, false]);
+    // It came after all: the phase stays two later.
+    expect(lock.ran(false, 1)).toBe(0);
+    expect(lock.stats).toMatchObject({ later: 2, gaveUp: 0 });
+    // Missing for good: the two phases are given back.
+    lock.wait(true, 0);
+    lock.wait(true, 0);
+    expect(lock.ran(true, Number.NaN)).toBe(-2);
+    expect(lock.stats).toMatchObject({ later: 2, gaveUp: 1 });
+    // A tick running a phase or more behind time never waits: the process is late, not the frame.
+    expect(lock.wait(true, 2)).toBe(false);
+    expect(lock.wait(true, 1.9)).toBe(true);
+  });
+
+  it('moves earlier after a window in which every live frame had slack to spare, by whole phases', () => {
+    const lock = new PhaseLock(2, { marginMs: 2, windowTicks: 5, maxEarlier: 3 });
+    const window = (waits: number[]): number[] => waits.map((w) => lock.ran(false, w));
+    // Least wait 9 ms: 7 ms over the margin, three whole phases (the most per window).
+    expect(window([12, 9, 15, 10, 11])).toEqual([0, 0, 0, 0, -3]);
+    // Least wait 5 ms: one phase.
+    expect(window([5, 6, 5, 7, 6])).toEqual([0, 0, 0, 0, -1]);
+    // Least wait 3.9 ms: less than a phase over the margin, so it stays.
+    expect(window([4, 3.9, 5, 4, 4])).toEqual([0, 0, 0, 0, 0]);
+    // No live frame in the window: nothing to go by.
+    expect(window([Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN])).toEqual([0, 0, 0, 0, 0]);
+    expect(lock.stats).toMatchObject({ earlier: 4, lastWindowMinWaitMs: undefined });
+    // A wait restarts the window: its ticks do not count toward moving earlier.
+    window([9, 9, 9]);
+    lock.wait(true, 0);
+    lock.ran(false, 0.5);
+    expect(window([9, 9, 9, 9])).toEqual([0, 0, 0, 0]);
+    expect(window([9])).toEqual([-3]);
+  });
+});
+
+/**
+ * A peer sending one frame per period at its own pace, as a bus source with a pace: frame n carries n + 1
+ * in every sample (0 is silence). `time.now` is the virtual time of the test, in ms.
+ */
+function pacedPeer(time: { now: number }): {
+  arrive(n: number, at: number): void;
+  source: () => Int16Array | undefined;
+  pace: { live: () => boolean; ready: () => boolean; lastWaitMs: () => number };
+  waits: number[];
+} {
+  const queue: { at: number; pcm: Int16Array }[] = [];
+  let live = false;
+  let lastWait = Number.NaN;
+  const waits: number[] = [];
+
+  return {
+    arrive: (n, at) => {
+      queue.push({ at, pcm: new Int16Array(320).fill(n + 1) });
+      live = true;
+    },
+    source: () => {
+      const frame = queue.shift();
+      lastWait = frame === undefined ? Number.NaN : time.now - frame.at;
+      waits.push(lastWait);
+
+      return frame?.pcm;
+    },
+    pace: { live: () => live, ready: () => queue.length > 0, lastWaitMs: () => lastWait },
+    waits,
+  };
+}
+
+describe('ConversationAudioBus phase lock', () => {
+  /**
+   * Runs a bus on a manual clock of ten 2 ms phases, phase by phase, while the peer's frame n arrives
+   * `arrivalOf(n)` ms into the run (or never, for undefined). A listener records what it hears, and when.
+   */
+  function drive(periods: number, arrivalOf: (n: number) => number | undefined) {
+    const clock = new MediaClock({ mode: 'manual', slots: 10 });
+    const bus = new ConversationAudioBus({ clock });
+    const time = { now: 0 };
+    const peer = pacedPeer(time);
+    const heard: { at: number; n: number }[] = [];
+    bus.join('peer', { sampleRate: 16000, source: peer.source, pace: peer.pace });
+    bus.join('listener', { sampleRate: 16000, sink: (pcm) => heard.push({ at: time.now, n: pcm[0]! }) });
+    let next = 0;
+    for (let phase = 0; phase < periods * 10; phase++) {
+      // Phase tick k is due (k + 1) × 2 ms into the run; what arrived by then is there for it.
+      time.now = (phase + 1) * 2;
+      for (;;) {
+        const at = arrivalOf(next);
+        if (at !== undefined && at > time.now) {
+          break;
+        }
+        if (at !== undefined) {
+          peer.arrive(next, at);
+        }
+        next += 1;
+      }
+      clock.advancePhases(1);
+    }
+
+    return { bus, peer, heard };
+  }
+
+  it('moves its tick to just after the frames arrive: a few ms of wait instead of most of a period', () => {
+    // Frames come 7 ms into each period; the bus first ticks 2 ms in, so each would wait 15 ms.
+    const { bus, peer, heard } = drive(100, (n) => n * 20 + 7);
+    // (The first tick came before the first frame.)
+    expect(peer.waits.slice(0, 4)).toEqual([Number.NaN, 15, 15, 15]);
+    // After three windows of half a second it ticks at 10 ms: 3 ms after the frames, 2 ms margin kept.
+    expect(new Set(peer.waits.slice(-50))).toEqual(new Set([3]));
+    expect(bus.phaseLock).toMatchObject({ earlier: 6, later: 0, gaveUp: 0 });
+    // Nothing lost or doubled on the way: every frame was heard once, in order.
+    const numbers = heard.map((h) => h.n);
+    expect(numbers).toEqual([...numbers.keys()]);
+    expect(numbers.length).toBeGreaterThan(95);
+  });
+
+  it('waits for a frame that is a little late rather than missing it, and keeps the later phase', () => {
+    // Locked at 3 ms of wait by frame 80; frame 80 comes 5 ms late.
+    const { bus, peer, heard } = drive(120, (n) => n * 20 + 7 + (n === 80 ? 5 : 0));
+    const numbers = heard.map((h) => h.n);
+    expect(numbers).toEqual([...numbers.keys()]);
+    // The tick waited a phase for it (12 ms in, wait 0), then stays a phase later (wait 5) until a window
+    // shows the slack again.
+    // (Frame n is pulled on tick n + 1: the first tick came before the first frame.)
+    expect(peer.waits[81]).toBe(0);
+    expect(peer.waits.slice(82, 87)).toEqual([5, 5, 5, 5, 5]);
+    expect(new Set(peer.waits.slice(-10))).toEqual(new Set([3]));
+    expect(bus.phaseLock).toMatchObject({ later: 1, gaveUp: 0 });
+    // The listener's stream: one interval a phase longer (the wait), one a phase shorter (the move back).
+    const intervals = heard.slice(71).map((h, i) => h.at - heard[i + 70]!.at);
+    expect(intervals.filter((d) => d !== 20).sort()).toEqual([18, 22]);
+  });
+
+  it('gives up on a frame that never comes, plays silence for it, and goes back to its phase', () => {
+    const { bus, peer, heard } = drive(100, (n) => (n === 80 ? undefined : n * 20 + 7));
+    const numbers = heard.map((h) => h.n);
+    // Frame 80 (heard as 81) is missing: the listener heard silence in its place, all else in order.
+    const gap = numbers.indexOf(0, 1);
+    expect(numbers.slice(gap - 1, gap + 2)).toEqual([80, 0, 82]);
+    expect(numbers.filter((_, i) => i !== gap)).toEqual(
+      [...Array<number>(numbers.length).keys()].filter((n) => n !== 81),
+    );
+    expect(bus.phaseLock).toMatchObject({ later: 0, gaveUp: 1 });
+    // That tick ran five phases (10 ms) late; the next came back on time, and the waits stayed 3 ms.
+    const at = heard[gap]!.at;
+    expect(at - heard[gap - 1]!.at).toBe(30);
+    expect(heard[gap + 1]!.at - at).toBe(10);
+    expect(new Set(peer.waits.slice(-20).filter((w) => !Number.isNaN(w)))).toEqual(new Set([3]));
+  });
+
+  it('does nothing with a single-phase clock or when turned off', () => {
+    for (const bus of [
+      new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual' }) }),
+      new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual', slots: 10 }), phaseLock: false }),
+    ]) {
+      expect(bus.phaseLock).toBeUndefined();
+    }
+  });
+});
