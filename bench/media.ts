@@ -7,6 +7,8 @@
 // Per N: build and connect, 3 s warm-up, a measured window (20 s by default), then counts after the
 // senders stop. Usage: npm run bench:media [-- --calls 100,250,500] [--seconds 20] [--rate 16000|8000]
 // [--jitter on|off] [--slots N] (phases of the media clock; its default when absent)
+// [--lock on|off|JSON] (each bus's phase lock, on by default; JSON gives its PhaseLockOptions)
+// [--prebuffer MS] (the WebSocket legs' playout prebuffer; 40 by default, as the channel's)
 // [--cpu-prof DIR] (V8 profile of the confab process)
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -23,6 +25,8 @@ const seconds = Number(arg('seconds', '20'));
 const rate = Number(arg('rate', '16000'));
 const jitter = arg('jitter', 'on');
 const slots = arg('slots', '');
+const lock = arg('lock', 'on');
+const prebufferMs = Number(arg('prebuffer', '40'));
 const sleep = (ms: number): Promise<void> => new Promise((wake) => setTimeout(wake, ms));
 
 interface Child {
@@ -100,6 +104,8 @@ async function runOne(count: number): Promise<string> {
       count,
       rate,
       jitter: jitter !== 'off',
+      prebufferMs,
+      lock: lock === 'off' ? false : lock === 'on' ? true : (JSON.parse(lock) as Record<string, number>),
       ...(slots === '' ? {} : { slots: Number(slots) }),
       wsUrl: url,
       portBase: 30000 + 2 * Math.floor(Math.random() * 5000),
@@ -119,6 +125,7 @@ async function runOne(count: number): Promise<string> {
       wallMs: number;
       lagP50Ms: number;
       lagP99Ms: number;
+      inWindow: Record<string, number>;
     };
     load.send({ type: 'report' });
     const loadReport = (await load.next('report')) as {
@@ -150,7 +157,9 @@ async function runOne(count: number): Promise<string> {
       `${loadReport.rtpToWs.length}/${loadReport.stats.rtpOnsetsSent}, ${loadReport.wsToRtp.length}/${loadReport.stats.wsOnsetsSent}`,
       `RTP in: ${udpLoss} of ${t.rtpSent} not received, jitter buffer lost ${totals.lost} late ${totals.late} discarded ${totals.discarded} (${totals.shed} to shed delay) underruns ${totals.underruns}, ${totals.secondFrame} of ${totals.measuredWindows} calls holding a second frame; ` +
         `WS in: ${wsLoss} of ${t.wsSent} not received, ${totals.playoutUnderruns} playout underruns, ${totals.playoutShed} quiet frames shed; ` +
-        `RTP out: ${t.rtpSeqGaps} sequence gaps; WS out: ${totals.wsDropped} dropped`,
+        `RTP out: ${t.rtpSeqGaps} sequence gaps; WS out: ${totals.wsDropped} dropped; ` +
+        `phase lock: ${totals.lockLater} phases later, ${totals.lockEarlier} earlier, ${totals.lockGaveUp} waits given up; ` +
+        `inside the measured window: ${report.inWindow.underruns} jitter-buffer and ${report.inWindow.playoutUnderruns} playout underruns, ${report.inWindow.lockGaveUp} waits given up`,
       `${f1(report.lagP50Ms)} / ${f1(report.lagP99Ms)} ms (load process p99 ${f1(loadReport.loadLagP99Ms)} ms)`,
       `${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} |`,
     ].join(' | ');
@@ -167,7 +176,7 @@ async function runOne(count: number): Promise<string> {
 }
 
 process.stdout.write(
-  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, ${seconds} s per N, ${new Date().toISOString()}\n` +
+  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, phase lock ${lock}, WebSocket prebuffer ${prebufferMs} ms, ${seconds} s per N, ${new Date().toISOString()}\n` +
     '| calls | confab CPU per call-second | RTP→WS p50 / p99 | WS→RTP p50 / p99 | onsets seen (RTP→WS, WS→RTP) | loss | event-loop delay p50 / p99 | load avg (1 min) |\n' +
     '| --- | --- | --- | --- | --- | --- | --- | --- |\n',
 );

@@ -4,7 +4,14 @@
 // its own CPU (process.cpuUsage) and event-loop delay (monitorEventLoopDelay) over a window.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { RtpLegMedia, WebSocketLeg } from '../src/channels/index.js';
-import { ConversationAudioBus, MediaClock, PCMU, PortAllocator, RtpSession } from '../src/media/index.js';
+import {
+  ConversationAudioBus,
+  MediaClock,
+  PCMU,
+  PortAllocator,
+  RtpSession,
+  type PhaseLockOptions,
+} from '../src/media/index.js';
 
 interface Call {
   session: RtpSession;
@@ -24,6 +31,8 @@ async function build(
   rate: 8000 | 16000,
   jitter: boolean,
   slots: number | undefined,
+  lock: boolean | PhaseLockOptions,
+  prebufferMs: number,
 ): Promise<Call[]> {
   const clock = new MediaClock(slots === undefined ? {} : { slots });
   const allocator = new PortAllocator({
@@ -37,7 +46,7 @@ async function build(
       const i = start + k;
       const sockets = await allocator.allocate();
       const session = new RtpSession({ sockets });
-      const bus = new ConversationAudioBus({ clock, sampleRate: rate });
+      const bus = new ConversationAudioBus({ clock, sampleRate: rate, phaseLock: lock });
       const rtp = new RtpLegMedia({
         id: 'phone',
         session,
@@ -51,7 +60,8 @@ async function build(
         id: 'app',
         uri: `${wsUrl}/call/${i}`,
         sampleRate: rate,
-        prebufferMs: 20,
+        // The channel's own 40 ms prebuffer (`--prebuffer 20` for the shorter one earlier runs used).
+        prebufferMs,
         pingIntervalMs: 0,
       });
       ws.attach(bus);
@@ -64,7 +74,52 @@ async function build(
   return calls;
 }
 
+/** Whole-run counters summed over the calls. */
+function counters(): Record<string, number> {
+  const totals = {
+    packetsIn: 0,
+    packetsOut: 0,
+    lost: 0,
+    late: 0,
+    discarded: 0,
+    shed: 0,
+    underruns: 0,
+    wsSent: 0,
+    wsDropped: 0,
+    wsIn: 0,
+    playoutUnderruns: 0,
+    playoutShed: 0,
+    lockLater: 0,
+    lockGaveUp: 0,
+    lockEarlier: 0,
+  };
+  for (const call of calls) {
+    const r = call.rtp.stats;
+    totals.packetsIn += r.packetsIn;
+    totals.packetsOut += r.packetsOut;
+    totals.lost += r.lost;
+    totals.late += r.late;
+    totals.discarded += r.jitter?.discarded ?? 0;
+    totals.underruns += r.jitter?.underruns ?? 0;
+    totals.shed += r.jitter?.shed ?? 0;
+    const w = call.ws.stats;
+    totals.wsSent += w.framesSent;
+    totals.wsDropped += w.framesDropped;
+    totals.wsIn += w.audioMessages;
+    totals.playoutUnderruns += w.playout.underruns;
+    totals.playoutShed += w.playout.shedFrames;
+    const lock = call.bus.phaseLock;
+    totals.lockLater += lock?.later ?? 0;
+    totals.lockGaveUp += lock?.gaveUp ?? 0;
+    totals.lockEarlier += lock?.earlier ?? 0;
+  }
+
+  return totals;
+}
+
 let calls: Call[] = [];
+// The counters when the measured window opened: the report gives what happened inside it.
+let atMeasure: Record<string, number> = {};
 const histogram = monitorEventLoopDelay({ resolution: 10 });
 let cpuStart = process.cpuUsage();
 let wallStart = performance.now();
@@ -78,6 +133,8 @@ process.on('message', (raw: unknown) => {
     rate?: 8000 | 16000;
     jitter?: boolean;
     slots?: number;
+    lock?: boolean | PhaseLockOptions;
+    prebufferMs?: number;
   };
   if (message.type === 'build') {
     build(
@@ -87,6 +144,8 @@ process.on('message', (raw: unknown) => {
       message.rate ?? 16000,
       message.jitter ?? true,
       message.slots,
+      message.lock ?? true,
+      message.prebufferMs ?? 40,
     ).then(
       (built) => {
         calls = built;
@@ -101,10 +160,14 @@ process.on('message', (raw: unknown) => {
     histogram.enable();
     cpuStart = process.cpuUsage();
     wallStart = performance.now();
+    atMeasure = counters();
   } else if (message.type === 'report') {
     histogram.disable();
     const cpu = process.cpuUsage(cpuStart);
+    const now = counters();
+    const inWindow = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (atMeasure[k] ?? 0)]));
     send({
+      inWindow,
       type: 'report',
       cpuMs: (cpu.user + cpu.system) / 1000,
       // System time is mostly the socket calls (on loopback a send also runs the receiver's stack).
@@ -115,36 +178,7 @@ process.on('message', (raw: unknown) => {
       lagP99Ms: histogram.percentile(99) / 1e6 - 10,
     });
   } else if (message.type === 'totals') {
-    const totals = {
-      packetsIn: 0,
-      packetsOut: 0,
-      lost: 0,
-      late: 0,
-      discarded: 0,
-      shed: 0,
-      underruns: 0,
-      wsSent: 0,
-      wsDropped: 0,
-      wsIn: 0,
-      playoutUnderruns: 0,
-      playoutShed: 0,
-    };
-    for (const call of calls) {
-      const r = call.rtp.stats;
-      totals.packetsIn += r.packetsIn;
-      totals.packetsOut += r.packetsOut;
-      totals.lost += r.lost;
-      totals.late += r.late;
-      totals.discarded += r.jitter?.discarded ?? 0;
-      totals.underruns += r.jitter?.underruns ?? 0;
-      totals.shed += r.jitter?.shed ?? 0;
-      const w = call.ws.stats;
-      totals.wsSent += w.framesSent;
-      totals.wsDropped += w.framesDropped;
-      totals.wsIn += w.audioMessages;
-      totals.playoutUnderruns += w.playout.underruns;
-      totals.playoutShed += w.playout.shedFrames;
-    }
+    const totals = counters();
     // How long packets waited in each call's jitter buffer over its last 5 s window: the calls whose
     // packets meet the clock just at the tick hold a second frame, and set the latency's upper percentiles.
     const waits = calls.map((c) => c.rtp.stats.jitter?.lastWindowWaitMs).filter((w) => w !== undefined);
