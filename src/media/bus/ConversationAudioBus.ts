@@ -178,7 +178,8 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     const participants = this.#list;
     const lock = this.#lock;
     const late = lock !== undefined && this.#lateFrame(participants);
-    if (lock?.wait(late, lateMs) === true && this.#subscription.postpone()) {
+    const wait = lock?.wait(late, lateMs) ?? 0;
+    if (wait > 0 && this.#subscription.postpone(wait)) {
       return;
     }
     this.#ticks += 1;

@@ -96,18 +96,20 @@ export class PhaseLock {
   }
 
   /**
-   * At the start of a tick: whether to wait one more phase because a live source's frame (`missing`) has
-   * not arrived. The bus then postpones the tick instead of running it. A tick that runs a phase or more
-   * behind its time (`lateMs`) does not wait: the process is behind, not the frame, and the postponed
-   * tick would come due before the process had read its sockets.
+   * At the start of a tick: how many phases to wait because a live source's frame (`missing`) has not
+   * arrived; 0 to run the tick now. The bus then postpones the tick instead of running it. A tick that
+   * runs `lateMs` behind its time waits past the phases already due, so that the process reads its
+   * sockets before the tick runs again (a frame may be there, unread); when that takes more phases than
+   * are left to wait, the process is behind, not the frame, and the tick runs.
    */
-  wait(missing: boolean, lateMs: number): boolean {
-    if (!missing || this.#postponed >= this.#maxPostponed || lateMs >= this.#phaseMs) {
-      return false;
+  wait(missing: boolean, lateMs: number): number {
+    const phases = 1 + Math.floor(Math.max(0, lateMs) / this.#phaseMs);
+    if (!missing || this.#postponed + phases > this.#maxPostponed) {
+      return 0;
     }
-    this.#postponed += 1;
+    this.#postponed += phases;
 
-    return true;
+    return phases;
   }
 
   /**

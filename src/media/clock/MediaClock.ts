@@ -25,12 +25,12 @@ export interface ClockSubscription {
   /** The subscriber's phase, from 0 to `slots − 1`: it ticks (phase + 1) × period / slots into each period. */
   readonly phase: number;
   /**
-   * Called from inside this subscriber's own tick: that tick does not count, it is delivered again one
-   * phase later, and the subscriber keeps that later phase from then on (for a subscriber waiting for
-   * input that is a little late). Returns false, changing nothing, outside the subscriber's tick or when
-   * the clock has a single phase.
+   * Called from inside this subscriber's own tick: that tick does not count, it is delivered again
+   * `phases` phases later (1 by default, at most `slots − 1`), and the subscriber keeps that later phase
+   * from then on (for a subscriber waiting for input that is a little late). Returns false, changing
+   * nothing, outside the subscriber's tick or when the clock has a single phase.
    */
-  postpone(): boolean;
+  postpone(phases?: number): boolean;
   /**
    * Moves the subscriber's phase by `phases` (negative: earlier; at most `slots − 1` either way): its next
    * tick comes that many phases sooner or later than it would have, and the ticks after keep the new
@@ -220,11 +220,11 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
       get phase() {
         return entry.slot;
       },
-      postpone: () => {
+      postpone: (phases = 1) => {
         if (!entry.active || entry.running < 0 || this.#slots === 1) {
           return false;
         }
-        this.#move(entry, entry.running + 1);
+        this.#move(entry, entry.running + Math.max(1, Math.min(this.#slots - 1, Math.trunc(phases))));
 
         return true;
       },

@@ -121,6 +121,19 @@ describe('MediaClock phase moves', () => {
     clock.advance(4);
     expect(seen).toEqual([5, 35, 55, 75]);
     expect(sub.phase).toBe(2);
+    // Postponed by two phases at once: the next tick runs 30 ms after the last, then every 20 ms.
+    let twice = false;
+    const by2: number[] = [];
+    const other = clock.subscribe((t) => {
+      if (by2.length === 1 && !twice) {
+        twice = true;
+        other.postpone(2);
+        return;
+      }
+      by2.push(t.scheduledMs);
+    });
+    clock.advance(3);
+    expect(by2.slice(1).map((at, i) => at - by2[i]!)).toEqual([30, 20]);
     // Outside its own tick there is nothing to postpone.
     expect(sub.postpone()).toBe(false);
     // With a single phase a tick cannot be postponed.
