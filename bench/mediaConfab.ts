@@ -91,6 +91,7 @@ function counters(): Record<string, number> {
     playoutShed: 0,
     lockLater: 0,
     lockGaveUp: 0,
+    lockCaughtUp: 0,
     lockEarlier: 0,
   };
   for (const call of calls) {
@@ -111,6 +112,7 @@ function counters(): Record<string, number> {
     const lock = call.bus.phaseLock;
     totals.lockLater += lock?.later ?? 0;
     totals.lockGaveUp += lock?.gaveUp ?? 0;
+    totals.lockCaughtUp += lock?.caughtUp ?? 0;
     totals.lockEarlier += lock?.earlier ?? 0;
   }
 

@@ -69,7 +69,10 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     this.#lock =
       lock === false || options.clock.slots < 2
         ? undefined
-        : new PhaseLock(options.clock.periodMs / options.clock.slots, lock === true ? {} : lock);
+        : new PhaseLock(options.clock.periodMs / options.clock.slots, {
+            phases: options.clock.slots,
+            ...(lock === true ? {} : lock),
+          });
     this.#subscription = options.clock.subscribe((tick) => {
       this.#tick(tick.lateMs);
     });

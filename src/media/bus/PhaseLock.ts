@@ -1,6 +1,6 @@
 /** What a bus following a source tells it (see `BusSourcePace.follow`). */
 export interface PaceFollowTerms {
-  /** Slack, in ms, that the bus keeps before a frame's tick. */
+  /** Slack, in ms, that the source must still leave its frames when it sheds a frame of standing delay. */
   marginMs: number;
   /** Ticks over which the bus watches waits before it moves earlier. */
   windowTicks: number;
@@ -20,11 +20,17 @@ export interface PhaseLockOptions {
    */
   windowTicks?: number;
   /**
-   * Most phases one tick waits for a live frame that is late; if it still has not come, the tick runs
-   * without it and the phase goes back to where it was.
+   * Most phases one tick, run on time, waits for a live frame that is late; if it still has not come, the
+   * tick runs without it and the phase goes back to where it was.
    * @defaultValue 5 (10 ms with the default clock)
    */
   maxPostponed?: number;
+  /**
+   * Phases in the clock's period: a tick that runs late (the process was busy) may wait until the phase
+   * after the one now due, as long as that is within the period.
+   * @defaultValue 10
+   */
+  phases?: number;
   /**
    * Most phases the tick moves earlier at the end of a window (each phase one tick interval shorter).
    * @defaultValue 3
@@ -38,6 +44,11 @@ export interface PhaseLockStats {
   later: number;
   /** Ticks that waited as long as allowed and ran without the late frame (the wait was undone). */
   gaveUp: number;
+  /**
+   * Ticks that ran late (the process was busy), found a frame missing, and waited for the process to read
+   * its sockets; the frame was there, and the phase went back.
+   */
+  caughtUp: number;
   /** Phases the tick moved earlier because every frame had slack to spare. */
   earlier: number;
   /** Shortest wait of the live frames over the last full window, in ms (undefined before one). */
@@ -68,10 +79,19 @@ export class PhaseLock {
   readonly #windowTicks: number;
   readonly #maxPostponed: number;
   readonly #maxEarlier: number;
+  readonly #phases: number;
   #postponed = 0;
+  // Whether the tick being waited for ran late: the process was behind, not (or not only) the frame.
+  #behind = false;
   #windowCount = 0;
   #windowMin = Infinity;
-  readonly #stats: PhaseLockStats = { later: 0, gaveUp: 0, earlier: 0, lastWindowMinWaitMs: undefined };
+  readonly #stats: PhaseLockStats = {
+    later: 0,
+    gaveUp: 0,
+    caughtUp: 0,
+    earlier: 0,
+    lastWindowMinWaitMs: undefined,
+  };
 
   /**
    * @param phaseMs - length of one phase of the clock, in ms
@@ -83,11 +103,16 @@ export class PhaseLock {
     this.#windowTicks = options.windowTicks ?? 25;
     this.#maxPostponed = options.maxPostponed ?? 5;
     this.#maxEarlier = options.maxEarlier ?? 3;
+    this.#phases = options.phases ?? 10;
   }
 
-  /** The terms a followed source is told (see `BusSourcePace.follow`). */
+  /**
+   * The terms a followed source is told (see `BusSourcePace.follow`): it judges standing delay over the
+   * lock's window, and needs no slack of its own, since the bus waits for its frames when they are late.
+   * A frame is standing when every frame of a window would still have been on time a frame sooner.
+   */
   get terms(): PaceFollowTerms {
-    return { marginMs: this.#marginMs, windowTicks: this.#windowTicks };
+    return { marginMs: 0, windowTicks: this.#windowTicks };
   }
 
   /** Counters. */
@@ -97,14 +122,24 @@ export class PhaseLock {
 
   /**
    * At the start of a tick: how many phases to wait because a live source's frame (`missing`) has not
-   * arrived; 0 to run the tick now. The bus then postpones the tick instead of running it. A tick that
-   * runs `lateMs` behind its time waits past the phases already due, so that the process reads its
-   * sockets before the tick runs again (a frame may be there, unread); when that takes more phases than
-   * are left to wait, the process is behind, not the frame, and the tick runs.
+   * arrived; 0 to run the tick now. The bus then postpones the tick instead of running it.
+   *
+   * A tick that runs `lateMs` behind its time (the process was busy) may find a frame missing that is
+   * already in its socket, unread: it waits until the first phase not yet due, so that the process reads
+   * its sockets before the tick runs again, which adds less than a phase to the lateness it already has.
+   * That wait says nothing of the frame's timing, so the phase goes back afterwards.
    */
   wait(missing: boolean, lateMs: number): number {
+    if (!missing) {
+      return 0;
+    }
     const phases = 1 + Math.floor(Math.max(0, lateMs) / this.#phaseMs);
-    if (!missing || this.#postponed + phases > this.#maxPostponed) {
+    if (phases > 1 || this.#behind) {
+      if (this.#postponed + phases >= this.#phases) {
+        return 0;
+      }
+      this.#behind = true;
+    } else if (this.#postponed + phases > this.#maxPostponed) {
       return 0;
     }
     this.#postponed += phases;
@@ -120,11 +155,19 @@ export class PhaseLock {
   ran(missing: boolean, minWaitMs: number): number {
     if (this.#postponed > 0) {
       const postponed = this.#postponed;
+      const behind = this.#behind;
       this.#postponed = 0;
+      this.#behind = false;
       this.#restart();
       if (missing) {
         // The frame never came: the wait protected nothing, so the tick goes back to its old phase.
         this.#stats.gaveUp += 1;
+
+        return -postponed;
+      }
+      if (behind) {
+        // The process was late, not the frame: the old phase still suits the source.
+        this.#stats.caughtUp += 1;
 
         return -postponed;
       }

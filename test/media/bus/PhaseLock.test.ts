@@ -16,14 +16,27 @@ describe('PhaseLock', () => {
     lock.wait(true, 0);
     expect(lock.ran(true, Number.NaN)).toBe(-2);
     expect(lock.stats).toMatchObject({ later: 2, gaveUp: 1 });
-    // A tick running late waits past the phases already due (the process reads its sockets meanwhile)…
+    // Less than a phase behind time, a tick is on time.
     expect(lock.wait(true, 1.9)).toBe(1);
-    lock.ran(false, 0);
-    expect(lock.wait(true, 2)).toBe(2);
-    lock.ran(false, 0);
-    // …unless that is more than it may wait: then the process is behind, not the frame.
-    expect(lock.wait(true, 4)).toBe(0);
-    expect(lock.stats).toMatchObject({ later: 5, gaveUp: 1 });
+    expect(lock.ran(false, 0)).toBe(0);
+    expect(lock.stats).toMatchObject({ later: 3, caughtUp: 0 });
+  });
+
+  it('lets a late tick wait for the sockets to be read, then goes back to its phase', () => {
+    const lock = new PhaseLock(2, { maxPostponed: 2, phases: 10 });
+    // 7 ms behind (the process was busy): the frame may be in its socket, unread. The tick waits until
+    // the first phase not yet due (four phases after its own), beyond the on-time limit of two.
+    expect(lock.wait(true, 7)).toBe(4);
+    // The frame was there: the process was late, not the frame, so the phase goes back.
+    expect(lock.ran(false, 0.5)).toBe(-4);
+    expect(lock.stats).toMatchObject({ later: 0, caughtUp: 1, gaveUp: 0 });
+    // Still missing once read: it may wait on, within the period, and gives the phases back after.
+    expect(lock.wait(true, 3)).toBe(2);
+    expect(lock.wait(true, 0)).toBe(1);
+    expect(lock.ran(true, Number.NaN)).toBe(-3);
+    expect(lock.stats).toMatchObject({ caughtUp: 1, gaveUp: 1 });
+    // So far behind that the wait would reach the next period: the tick runs at once.
+    expect(lock.wait(true, 18)).toBe(0);
   });
 
   it('moves earlier after a window in which every live frame had slack to spare, by whole phases', () => {
@@ -158,6 +171,26 @@ describe('ConversationAudioBus phase lock', () => {
     expect(at - heard[gap - 1]!.at).toBe(30);
     expect(heard[gap + 1]!.at - at).toBe(10);
     expect(new Set(peer.waits.slice(-20).filter((w) => !Number.isNaN(w)))).toEqual(new Set([3]));
+  });
+
+  it('tells a source with a pace when it follows it, on what terms, and when it stops', () => {
+    const bus = new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual', slots: 10 }) });
+    const told: unknown[] = [];
+    const pace = {
+      live: () => false,
+      ready: () => false,
+      lastWaitMs: () => Number.NaN,
+      follow: (terms: unknown) => told.push(terms),
+    };
+    const participant = bus.join('peer', { sampleRate: 16000, source: () => undefined, pace });
+    // No slack of its own: the bus waits for its late frames. Standing delay is judged over half a second.
+    expect(told).toEqual([{ marginMs: 0, windowTicks: 25 }]);
+    participant.leave();
+    expect(told).toEqual([{ marginMs: 0, windowTicks: 25 }, undefined]);
+    // A bus without the lock does not follow.
+    const unlocked = new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual' }) });
+    unlocked.join('peer', { sampleRate: 16000, source: () => undefined, pace });
+    expect(told).toHaveLength(2);
   });
 
   it('does nothing with a single-phase clock or when turned off', () => {
