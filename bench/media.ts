@@ -158,7 +158,7 @@ async function runOne(count: number): Promise<string> {
       `RTP in: ${udpLoss} of ${t.rtpSent} not received, jitter buffer lost ${totals.lost} late ${totals.late} discarded ${totals.discarded} (${totals.shed} to shed delay) underruns ${totals.underruns}, ${totals.secondFrame} of ${totals.measuredWindows} calls holding a second frame; ` +
         `WS in: ${wsLoss} of ${t.wsSent} not received, ${totals.playoutUnderruns} playout underruns, ${totals.playoutShed} quiet frames shed; ` +
         `RTP out: ${t.rtpSeqGaps} sequence gaps; WS out: ${totals.wsDropped} dropped; ` +
-        `phase lock: ${totals.lockLater} phases later, ${totals.lockEarlier} earlier, ${totals.lockGaveUp} waits given up, ${totals.lockCaughtUp} late ticks that waited for the sockets; ` +
+        `phase lock: ${totals.lockLater} phases later, ${totals.lockEarlier} earlier, ${totals.lockGaveUp} waits given up, ${totals.lockCaughtUp} late ticks that waited for the sockets, ${totals.lockStoodDown} stand-downs for overload; ` +
         `inside the measured window: ${report.inWindow.underruns} jitter-buffer and ${report.inWindow.playoutUnderruns} playout underruns, ${report.inWindow.lockGaveUp} waits given up, ${report.inWindow.lockCaughtUp} late ticks that waited`,
       `${f1(report.lagP50Ms)} / ${f1(report.lagP99Ms)} ms (load process p99 ${f1(loadReport.loadLagP99Ms)} ms)`,
       `${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} |`,

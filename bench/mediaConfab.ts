@@ -92,6 +92,7 @@ function counters(): Record<string, number> {
     lockLater: 0,
     lockGaveUp: 0,
     lockCaughtUp: 0,
+    lockStoodDown: 0,
     lockEarlier: 0,
   };
   for (const call of calls) {
@@ -113,6 +114,7 @@ function counters(): Record<string, number> {
     totals.lockLater += lock?.later ?? 0;
     totals.lockGaveUp += lock?.gaveUp ?? 0;
     totals.lockCaughtUp += lock?.caughtUp ?? 0;
+    totals.lockStoodDown += lock?.stoodDown ?? 0;
     totals.lockEarlier += lock?.earlier ?? 0;
   }
 

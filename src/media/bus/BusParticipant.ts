@@ -2,6 +2,7 @@ import { MediaStateError } from '../errors.js';
 import { type MixerParticipant } from '../mix/MixerParticipant.js';
 import { Resampler } from '../resample/Resampler.js';
 import { type BusSink, type BusSource, type BusSourcePace } from './ConversationAudioBusTypes.js';
+import { type PaceFollowTerms } from './PhaseLock.js';
 
 /**
  * One leg on a {@link ConversationAudioBus}: where its audio comes from, where its mix-minus goes, and its
@@ -94,6 +95,11 @@ export class BusParticipant {
     const pace = this.#pace;
 
     return pace?.live() === true ? pace.lastWaitMs() : Number.NaN;
+  }
+
+  /** @internal Tells the source's pace that the bus follows it (on `terms`) or no longer does (undefined). */
+  follow(terms: PaceFollowTerms | undefined): void {
+    this.#pace?.follow?.(terms);
   }
 
   /** @internal A tick on which the whole bus is quiet. */

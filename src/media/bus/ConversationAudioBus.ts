@@ -74,7 +74,7 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
             ...(lock === true ? {} : lock),
           });
     this.#subscription = options.clock.subscribe((tick) => {
-      this.#tick(tick.lateMs);
+      this.#tick(tick.lateMs, tick.lagMs);
     });
   }
 
@@ -137,8 +137,8 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     });
     this.#participants.set(id, participant);
     this.#list = [...this.#list, participant];
-    if (this.#lock !== undefined) {
-      options.pace?.follow?.(this.#lock.terms);
+    if (this.#lock?.engaged === true) {
+      participant.follow(this.#lock.terms);
     }
 
     return participant;
@@ -175,12 +175,18 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
   }
 
   /** One clock tick: collect, mix, deliver (or, for a live frame that is late, wait a phase first). */
-  #tick(lateMs: number): void {
+  #tick(lateMs: number, lagMs: number): void {
     // A snapshot (the list is replaced, not mutated, on leave), so a participant leaving from inside its own
     // sink does not disturb the loop. No closures or copies per tick: this runs for every call every 20 ms.
     const participants = this.#list;
     const lock = this.#lock;
-    const late = lock !== undefined && this.#lateFrame(participants);
+    const engaged = lock?.engage(lagMs);
+    if (engaged !== undefined) {
+      for (const participant of participants) {
+        participant.follow(engaged ? lock!.terms : undefined);
+      }
+    }
+    const late = lock?.engaged === true && this.#lateFrame(participants);
     const wait = lock?.wait(late, lateMs) ?? 0;
     if (wait > 0 && this.#subscription.postpone(wait)) {
       return;

@@ -51,6 +51,8 @@ export interface PhaseLockStats {
   caughtUp: number;
   /** Phases the tick moved earlier because every frame had slack to spare. */
   earlier: number;
+  /** Times the lock stood down because the process was overloaded (see `PhaseLock.engage`). */
+  stoodDown: number;
   /** Shortest wait of the live frames over the last full window, in ms (undefined before one). */
   lastWindowMinWaitMs: number | undefined;
 }
@@ -70,6 +72,9 @@ export interface PhaseLockStats {
  *   A frame of standing delay, left by an underrun or by prebuffering, drains this way too: it takes ten
  *   such steps of one phase, each a slightly shorter tick interval, and nothing is cut from the audio.
  *
+ * When the process is overloaded (the clock's wake-ups have been late by two phases on average), the lock
+ * stands down (see {@link PhaseLock.engage}) and follows nothing until the process has caught up.
+ *
  * It holds no timers and reads no clock: the bus asks it at each tick and applies its answers with
  * `ClockSubscription.postpone()` and `shift()`.
  */
@@ -81,6 +86,7 @@ export class PhaseLock {
   readonly #maxEarlier: number;
   readonly #phases: number;
   #postponed = 0;
+  #engaged = true;
   // Whether the tick being waited for ran late: the process was behind, not (or not only) the frame.
   #behind = false;
   #windowCount = 0;
@@ -90,6 +96,7 @@ export class PhaseLock {
     gaveUp: 0,
     caughtUp: 0,
     earlier: 0,
+    stoodDown: 0,
     lastWindowMinWaitMs: undefined,
   };
 
@@ -115,6 +122,34 @@ export class PhaseLock {
     return { marginMs: 0, windowTicks: this.#windowTicks };
   }
 
+  /** Whether the lock is following its sources (see {@link engage}). */
+  get engaged(): boolean {
+    return this.#engaged;
+  }
+
+  /**
+   * At the start of every tick, with the clock's recent lateness (`ClockTick.lagMs`). Once the clock has
+   * been behind by two phases on average, the process is overloaded: frames wait because the process is
+   * late, not because of the phase, and following them (waiting for late frames, moving earlier, letting
+   * the sources shed delay) would feed the overload. The lock then stands down until the lateness is
+   * back under a phase. Returns the new state when it changes (the bus tells its sources), else undefined.
+   */
+  engage(lagMs: number): boolean | undefined {
+    const engaged = this.#engaged ? lagMs < 2 * this.#phaseMs : lagMs < this.#phaseMs;
+    if (engaged === this.#engaged) {
+      return undefined;
+    }
+    this.#engaged = engaged;
+    this.#postponed = 0;
+    this.#behind = false;
+    this.#restart();
+    if (!engaged) {
+      this.#stats.stoodDown += 1;
+    }
+
+    return engaged;
+  }
+
   /** Counters. */
   get stats(): PhaseLockStats {
     return { ...this.#stats };
@@ -130,7 +165,7 @@ export class PhaseLock {
    * That wait says nothing of the frame's timing, so the phase goes back afterwards.
    */
   wait(missing: boolean, lateMs: number): number {
-    if (!missing) {
+    if (!missing || !this.#engaged) {
       return 0;
     }
     const phases = 1 + Math.floor(Math.max(0, lateMs) / this.#phaseMs);
@@ -173,6 +208,9 @@ export class PhaseLock {
       }
       this.#stats.later += postponed;
 
+      return 0;
+    }
+    if (!this.#engaged) {
       return 0;
     }
     if (minWaitMs < this.#windowMin) {

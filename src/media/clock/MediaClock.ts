@@ -2,6 +2,9 @@ import { type Logger } from '../../log/index.js';
 import { MediaStateError } from '../errors.js';
 import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 
+/** The span, in ms, over which `ClockTick.lagMs` averages the clock's lateness. */
+const LAG_WINDOW_MS = 200;
+
 /** What a subscriber learns on every tick. */
 export interface ClockTick {
   /** The period the tick falls in, counted from 0 since the clock started. */
@@ -13,6 +16,11 @@ export interface ClockTick {
   scheduledMs: number;
   /** How late it actually ran, in milliseconds (0 in manual mode). */
   lateMs: number;
+  /**
+   * How late the clock's wake-ups have been of late, in milliseconds: a moving average over about the
+   * last 200 ms. High when the process is overloaded, rather than now and then busy (0 in manual mode).
+   */
+  lagMs: number;
 }
 
 /** A tick callback. It must be quick: every call in the process shares it. */
@@ -123,6 +131,11 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   #phaseTicks = 0;
   #skipped = 0;
   #closed = false;
+  // Moving average of how late the timer woke, in ms, and when it last woke (since the start).
+  #lagMs = 0;
+  #lastWakeNs = 0n;
+  // The phase tick the timer was last armed for.
+  #armedFor = 0;
   // Whether the timer callback is running phase ticks (it re-arms the timer itself when done).
   #running = false;
 
@@ -195,6 +208,8 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     if (!this.#manual && this.#timer === undefined) {
       this.#startNs = process.hrtime.bigint();
       this.#phaseTicks = 0;
+      this.#lastWakeNs = 0n;
+      this.#lagMs = 0;
     }
     // Its first tick is the next one of its phase that the clock has not run yet.
     const due = this.#phaseTicks + ((slot - (this.#phaseTicks % this.#slots) + this.#slots) % this.#slots);
@@ -306,6 +321,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     while (this.#entries[next % this.#slots]!.length === 0 && next < this.#phaseTicks + this.#slots) {
       next += 1;
     }
+    this.#armedFor = next;
     const dueNs = this.#startNs + BigInt(next + 1) * this.#phaseNs;
     const waitMs = Number(dueNs - process.hrtime.bigint()) / 1e6;
     this.#timer = setTimeout(this.#onTimer, Math.max(0, waitMs));
@@ -317,6 +333,12 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     this.#running = true;
     const elapsedNs = process.hrtime.bigint() - this.#startNs;
     const due = Number(elapsedNs / this.#phaseNs);
+    // Late against the phase tick the timer was armed for (phases without subscribers are not woken for).
+    const wokeLateMs = Math.max(0, Number(elapsedNs - BigInt(this.#armedFor + 1) * this.#phaseNs) / 1e6);
+    // Each wake-up weighs by the time since the last one: an average over about the last 200 ms.
+    const sinceMs = Number(elapsedNs - this.#lastWakeNs) / 1e6;
+    this.#lastWakeNs = elapsedNs;
+    this.#lagMs += (wokeLateMs - this.#lagMs) * Math.min(1, sinceMs / LAG_WINDOW_MS);
     const behind = due - this.#phaseTicks - this.#maxCatchUp * this.#slots;
     if (behind > 0) {
       // Whole periods are skipped, so every phase loses the same number of ticks; the schedule stays
@@ -344,7 +366,12 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
       return;
     }
     const index = Math.floor(phaseTick / this.#slots);
-    const tick: ClockTick = { index, scheduledMs: (phaseTick + 1) * this.#phaseMs, lateMs };
+    const tick: ClockTick = {
+      index,
+      scheduledMs: (phaseTick + 1) * this.#phaseMs,
+      lateMs,
+      lagMs: this.#lagMs,
+    };
     for (const entry of entries) {
       // A subscriber moved later past the end of the period sits in this phase's list before its turn.
       if (!entry.active || entry.due > phaseTick) {

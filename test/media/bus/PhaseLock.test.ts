@@ -39,6 +39,21 @@ describe('PhaseLock', () => {
     expect(lock.wait(true, 18)).toBe(0);
   });
 
+  it('stands down while the process is overloaded, and follows again once it has caught up', () => {
+    const lock = new PhaseLock(2, { windowTicks: 2 });
+    expect(lock.engage(3.9)).toBeUndefined();
+    expect(lock.engaged).toBe(true);
+    // Two phases (4 ms) late on average: overloaded.
+    expect(lock.engage(4)).toBe(false);
+    expect(lock.wait(true, 0)).toBe(0);
+    expect([lock.ran(false, 15), lock.ran(false, 15)]).toEqual([0, 0]);
+    // Back under three phases is not enough (hysteresis); under one phase is.
+    expect(lock.engage(2.5)).toBeUndefined();
+    expect(lock.engage(1.9)).toBe(true);
+    expect(lock.wait(true, 0)).toBe(1);
+    expect(lock.stats).toMatchObject({ stoodDown: 1, earlier: 0 });
+  });
+
   it('moves earlier after a window in which every live frame had slack to spare, by whole phases', () => {
     const lock = new PhaseLock(2, { marginMs: 2, windowTicks: 5, maxEarlier: 3 });
     const window = (waits: number[]): number[] => waits.map((w) => lock.ran(false, w));
@@ -191,6 +206,33 @@ describe('ConversationAudioBus phase lock', () => {
     const unlocked = new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual' }) });
     unlocked.join('peer', { sampleRate: 16000, source: () => undefined, pace });
     expect(told).toHaveLength(2);
+  });
+
+  it('tells its sources when it stands down for an overloaded process, and when it follows again', async () => {
+    const clock = new MediaClock();
+    const bus = new ConversationAudioBus({ clock });
+    const told: string[] = [];
+    const pace = {
+      live: () => false,
+      ready: () => false,
+      lastWaitMs: () => Number.NaN,
+      follow: (terms: unknown) => told.push(terms === undefined ? 'unfollowed' : 'followed'),
+    };
+    bus.join('peer', { sampleRate: 16000, source: () => undefined, pace });
+    // Other work hogs the process for a while, 12 ms at a time: the clock's wake-ups come late.
+    const hog = setInterval(() => {
+      const until = performance.now() + 12;
+      while (performance.now() < until) {
+        // Busy on purpose.
+      }
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    clearInterval(hog);
+    expect(told).toEqual(['followed', 'unfollowed']);
+    expect(bus.phaseLock).toMatchObject({ stoodDown: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    clock.close();
+    expect(told).toEqual(['followed', 'unfollowed', 'followed']);
   });
 
   it('does nothing with a single-phase clock or when turned off', () => {
