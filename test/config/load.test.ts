@@ -45,7 +45,10 @@ describe('loadConfig', () => {
       id: '3f7c2a4e-1b6d-4c8e-9a0f-2d5e6b7c8a9d',
     });
     expect(config.applications[0]?.publicKeyPem).toContain('BEGIN PUBLIC KEY');
-    expect(config.numbers).toMatchObject([{ number: '14155550100', application: 'demo' }]);
+    expect(config.numbers).toMatchObject([
+      { number: '14155550100', application: 'demo' },
+      { number: '14155550101', application: 'demo', connect: { uri: 'ws://127.0.0.1:8765/' } },
+    ]);
     expect(config.numbers[0]?.ncco?.map((action) => action.action)).toEqual(['talk', 'conversation']);
     expect(config.applications[0]?.voice).toMatchObject({ answerUrl: null, eventUrl: null });
     expect(config.trunks[0]?.limits).toEqual({ maxCalls: 100, cps: 20 });
