@@ -180,10 +180,13 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
     // sink does not disturb the loop. No closures or copies per tick: this runs for every call every 20 ms.
     const participants = this.#list;
     const lock = this.#lock;
-    const engaged = lock?.engage(lagMs);
-    if (engaged !== undefined) {
-      for (const participant of participants) {
-        participant.follow(engaged ? lock!.terms : undefined);
+    if (lock !== undefined) {
+      const engaged = lock.engage(lagMs);
+      if (engaged !== undefined) {
+        // The lock stood down for an overloaded process, or follows again: the sources hear of it.
+        for (const participant of participants) {
+          participant.follow(engaged ? lock.terms : undefined);
+        }
       }
     }
     const late = lock?.engaged === true && this.#lateFrame(participants);

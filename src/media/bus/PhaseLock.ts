@@ -69,8 +69,9 @@ export interface PhaseLockStats {
  *   leaves no delay behind;
  * - after `windowTicks` ticks without waiting, if every live frame of the window waited at least the
  *   margin plus a phase, the tick moves earlier by the whole phases of that slack (up to `maxEarlier`).
- *   A frame of standing delay, left by an underrun or by prebuffering, drains this way too: it takes ten
- *   such steps of one phase, each a slightly shorter tick interval, and nothing is cut from the audio.
+ *   A frame of standing delay, left by an underrun or by prebuffering, drains this way too, a few phases
+ *   a window until the tick has moved a whole period earlier: each step is a slightly shorter tick
+ *   interval, and nothing is cut from the audio.
  *
  * When the process is overloaded (the clock's wake-ups have been late by two phases on average), the lock
  * stands down (see {@link PhaseLock.engage}) and follows nothing until the process has caught up.
