@@ -228,11 +228,14 @@ describe('ConversationAudioBus phase lock', () => {
     }, 1);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     clearInterval(hog);
-    expect(told).toEqual(['followed', 'unfollowed']);
-    expect(bus.phaseLock).toMatchObject({ stoodDown: 1 });
+    // (A machine busy with other work may make it stand down more than once; it ends stood down.)
+    expect(told[0]).toBe('followed');
+    expect(told.at(-1)).toBe('unfollowed');
+    expect(bus.phaseLock!.stoodDown).toBeGreaterThanOrEqual(1);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     clock.close();
-    expect(told).toEqual(['followed', 'unfollowed', 'followed']);
+    expect(told.at(-1)).toBe('followed');
+    expect(told.filter((t) => t === 'unfollowed')).toHaveLength(bus.phaseLock!.stoodDown);
   });
 
   it('does nothing with a single-phase clock or when turned off', () => {
