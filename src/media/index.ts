@@ -158,6 +158,7 @@ export {
   type PlayoutQueueStats,
 } from './playout/PlayoutQueue.js';
 export { isQuietFrame, QUIET_PEAK } from './playout/quietFrame.js';
+export { type PaceFollowTerms } from './playout/WaitWindow.js';
 
 // Mixing.
 export { Mixer, type MixerOptions } from './mix/Mixer.js';
@@ -167,12 +168,7 @@ export { saturate, softLimit } from './mix/softLimit.js';
 // Conversation audio.
 export { ConversationAudioBus } from './bus/ConversationAudioBus.js';
 export { BusParticipant } from './bus/BusParticipant.js';
-export {
-  PhaseLock,
-  type PaceFollowTerms,
-  type PhaseLockOptions,
-  type PhaseLockStats,
-} from './bus/PhaseLock.js';
+export { PhaseLock, type PhaseLockOptions, type PhaseLockStats } from './bus/PhaseLock.js';
 export {
   type BusJoinOptions,
   type BusSink,

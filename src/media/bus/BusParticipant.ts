@@ -2,7 +2,7 @@ import { MediaStateError } from '../errors.js';
 import { type MixerParticipant } from '../mix/MixerParticipant.js';
 import { Resampler } from '../resample/Resampler.js';
 import { type BusSink, type BusSource, type BusSourcePace } from './ConversationAudioBusTypes.js';
-import { type PaceFollowTerms } from './PhaseLock.js';
+import { type PaceFollowTerms } from '../playout/WaitWindow.js';
 
 /**
  * One leg on a {@link ConversationAudioBus}: where its audio comes from, where its mix-minus goes, and its

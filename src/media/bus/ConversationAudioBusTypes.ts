@@ -1,6 +1,7 @@
 import { type Logger } from '../../log/index.js';
 import { type MediaClock } from '../clock/MediaClock.js';
-import { type PaceFollowTerms, type PhaseLockOptions } from './PhaseLock.js';
+import { type PaceFollowTerms } from '../playout/WaitWindow.js';
+import { type PhaseLockOptions } from './PhaseLock.js';
 
 /**
  * Where a participant's audio comes from: called once per tick, it returns one frame at the participant's

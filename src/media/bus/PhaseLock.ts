@@ -1,10 +1,4 @@
-/** What a bus following a source tells it (see `BusSourcePace.follow`). */
-export interface PaceFollowTerms {
-  /** Slack, in ms, that the source must still leave its frames when it sheds a frame of standing delay. */
-  marginMs: number;
-  /** Ticks over which the bus watches waits before it moves earlier. */
-  windowTicks: number;
-}
+import { type PaceFollowTerms } from '../playout/WaitWindow.js';
 
 /** Options of a conversation bus's phase lock (`ConversationAudioBusOptions.phaseLock`). */
 export interface PhaseLockOptions {

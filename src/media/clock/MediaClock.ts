@@ -273,9 +273,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     if (!this.#manual) {
       throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'advance() is only for a manual clock');
     }
-    for (let i = 0; i < ticks * this.#slots && !this.#closed; i++) {
-      this.#runPhase(0);
-    }
+    this.#runPhases(ticks * this.#slots);
   }
 
   /**
@@ -286,6 +284,11 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     if (!this.#manual) {
       throw new MediaStateError('ERR_MEDIA_INVALID_OPTION', 'advancePhases() is only for a manual clock');
     }
+    this.#runPhases(phases);
+  }
+
+  /** Manual mode: runs the next `phases` phase ticks, back to back. */
+  #runPhases(phases: number): void {
     for (let i = 0; i < phases && !this.#closed; i++) {
       this.#runPhase(0);
     }

@@ -1,5 +1,5 @@
 import { MediaStateError } from '../errors.js';
-import { WaitWindow } from './WaitWindow.js';
+import { WaitWindow, type PaceFollowTerms } from './WaitWindow.js';
 
 /** The one thing the jitter buffer reads from a packet. */
 export interface SequencedPacket {
@@ -109,7 +109,6 @@ export class JitterBuffer<P extends SequencedPacket> {
   readonly #minFrames: number;
   readonly #maxFrames: number;
   readonly #shrinkAfterTicks: number;
-  readonly #shedMarginMs: number;
   readonly #slots: (P | undefined)[] = new Array<P | undefined>(CAPACITY).fill(undefined);
   // Arrival time of the packet in each slot (NaN when the caller gave none).
   readonly #arrivals = new Float64Array(CAPACITY);
@@ -149,8 +148,7 @@ export class JitterBuffer<P extends SequencedPacket> {
     }
     this.#targetFrames = Math.min(this.#maxFrames, Math.max(this.#minFrames, initial));
     this.#shrinkAfterTicks = options.shrinkAfterTicks ?? 250;
-    this.#shedMarginMs = options.shedMarginMs ?? 10;
-    this.#waits = new WaitWindow(this.#shrinkAfterTicks, this.#shedMarginMs);
+    this.#waits = new WaitWindow(this.#shrinkAfterTicks, options.shedMarginMs ?? 10);
   }
 
   /** Current counters and state. */
@@ -187,12 +185,8 @@ export class JitterBuffer<P extends SequencedPacket> {
    * longer does (undefined): while followed, a frame of standing delay is judged over the bus's window
    * and with its margin only, since the bus absorbs the jitter the margin otherwise guards against.
    */
-  follow(terms: { marginMs: number; windowTicks: number } | undefined): void {
-    this.#waits.tune(
-      terms?.windowTicks ?? this.#shrinkAfterTicks,
-      terms?.marginMs ?? this.#shedMarginMs,
-      terms === undefined,
-    );
+  follow(terms: PaceFollowTerms | undefined): void {
+    this.#waits.follow(terms);
     this.#shedDue = false;
   }
 

@@ -1,7 +1,7 @@
 import { MediaStateError } from '../errors.js';
 import { EnhancedEventEmitter } from '../EnhancedEventEmitter.js';
 import { isQuietFrame } from './quietFrame.js';
-import { WaitWindow } from './WaitWindow.js';
+import { WaitWindow, type PaceFollowTerms } from './WaitWindow.js';
 
 /** Options of {@link PlayoutQueue}. */
 export interface PlayoutQueueOptions {
@@ -140,10 +140,6 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   readonly #now: () => number;
   // The standing-delay window: the waits of the frames played, and the frames completed meanwhile.
   readonly #waits: WaitWindow;
-  readonly #shedWindowTicks: number;
-  readonly #shedMarginMs: number;
-  // Whether a bus follows this queue's live stream (see follow()).
-  #followed = false;
   #windowFrames = 0;
   #shedDue = false;
   #everPlayed = false;
@@ -169,9 +165,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     this.#partial = new Int16Array(this.#frameSamples);
     this.#silence = new Int16Array(this.#frameSamples);
     this.#now = options.now ?? (() => performance.now());
-    this.#shedWindowTicks = options.shedWindowTicks ?? 250;
-    this.#shedMarginMs = options.shedMarginMs ?? 10;
-    this.#waits = new WaitWindow(this.#shedWindowTicks, this.#shedMarginMs);
+    this.#waits = new WaitWindow(options.shedWindowTicks ?? 250, options.shedMarginMs ?? 10);
   }
 
   /** Samples per frame. */
@@ -212,13 +206,8 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
    * no longer does (undefined). While followed, the prebuffer is only a start-up cushion: a live stream's
    * standing delay is shed down to one frame plus the bus's margin, judged over the bus's window.
    */
-  follow(terms: { marginMs: number; windowTicks: number } | undefined): void {
-    this.#followed = terms !== undefined;
-    this.#waits.tune(
-      terms?.windowTicks ?? this.#shedWindowTicks,
-      terms?.marginMs ?? this.#shedMarginMs,
-      terms === undefined,
-    );
+  follow(terms: PaceFollowTerms | undefined): void {
+    this.#waits.follow(terms);
     this.#windowFrames = 0;
     this.#shedDue = false;
   }
@@ -436,7 +425,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     if (summary !== undefined) {
       // Live means about one frame arrived per tick played; a prompt queued ahead of time is not live.
       const live = Math.abs(this.#windowFrames - summary.count) * 10 <= summary.count;
-      const floorFrames = this.#followed ? 1 : this.#prebufferFrames;
+      const floorFrames = this.#waits.followed ? 1 : this.#prebufferFrames;
       this.#shedDue = live && this.#waits.hasStandingFrame(summary, floorFrames * this.#frameMs);
       this.#windowFrames = 0;
     }

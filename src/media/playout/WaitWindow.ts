@@ -8,6 +8,14 @@ export interface WaitSummary {
   count: number;
 }
 
+/** What a bus following a buffer's stream tells it (see {@link WaitWindow.follow}). */
+export interface PaceFollowTerms {
+  /** Slack, in ms, that the buffer must still leave its frames when it sheds a frame of standing delay. */
+  marginMs: number;
+  /** Ticks over which the bus watches waits before it moves earlier; the buffer's window while followed. */
+  windowTicks: number;
+}
+
 /**
  * Measures how long the frames of a playout buffer wait, window by window, to tell standing delay from
  * protective delay. A frame of delay is standing when, over a whole window, every frame waited at least
@@ -15,9 +23,10 @@ export interface WaitSummary {
  * window's waits when wider (the jitter seen, so that a stream that wanders keeps room to wander).
  */
 export class WaitWindow {
-  #length: number;
-  #marginMs: number;
-  #keepSpread = true;
+  readonly #length: number;
+  readonly #marginMs: number;
+  // The terms of a bus following the stream, which replace the window's own while they last.
+  #terms: PaceFollowTerms | undefined;
   #count = 0;
   #min = Infinity;
   #max = 0;
@@ -32,15 +41,18 @@ export class WaitWindow {
   }
 
   /**
-   * Re-tunes the window and starts it over: frames per window, the slack, and whether the spread of the
-   * waits must be kept as well (not when the buffer's owner waits for late frames itself, as a bus
-   * following the stream does).
+   * Takes the terms of a bus that follows the stream and waits for its late frames (undefined: none any
+   * more), and starts the window over. While followed, the window is the bus's and the slack is its
+   * margin alone: the spread of the waits need not be kept, since the bus absorbs that jitter.
    */
-  tune(length: number, marginMs: number, keepSpread: boolean): void {
-    this.#length = length;
-    this.#marginMs = marginMs;
-    this.#keepSpread = keepSpread;
+  follow(terms: PaceFollowTerms | undefined): void {
+    this.#terms = terms;
     this.restart();
+  }
+
+  /** Whether a bus follows the stream (see {@link follow}). */
+  get followed(): boolean {
+    return this.#terms !== undefined;
   }
 
   /** Drops the open window's measures (after an underrun or a shed, they no longer apply). */
@@ -59,7 +71,7 @@ export class WaitWindow {
       this.#max = waitMs;
     }
     this.#count += 1;
-    if (this.#count < this.#length) {
+    if (this.#count < (this.#terms?.windowTicks ?? this.#length)) {
       return undefined;
     }
     const summary = { min: this.#min, max: this.#max, count: this.#count };
@@ -73,7 +85,7 @@ export class WaitWindow {
    * more than the least the buffer must keep) plus the slack, so one frame less would still leave the slack.
    */
   hasStandingFrame(summary: WaitSummary, floorMs: number): boolean {
-    const slack = this.#keepSpread ? Math.max(this.#marginMs, summary.max - summary.min) : this.#marginMs;
+    const slack = this.#terms?.marginMs ?? Math.max(this.#marginMs, summary.max - summary.min);
 
     return summary.min >= floorMs + slack;
   }
