@@ -169,6 +169,7 @@ export { saturate, softLimit } from './mix/softLimit.js';
 export { ConversationAudioBus } from './bus/ConversationAudioBus.js';
 export { BusParticipant } from './bus/BusParticipant.js';
 export { PhaseLock, type PhaseLockOptions, type PhaseLockStats } from './bus/PhaseLock.js';
+export { paceOf, type PacedBuffer } from './bus/paceOf.js';
 export {
   type BusJoinOptions,
   type BusSink,

@@ -6,6 +6,7 @@ import {
   isQuietFrame,
   JitterBuffer,
   MediaStateError,
+  paceOf,
   samplesPerFrame,
   type AudioCodec,
   type BusParticipant,
@@ -131,17 +132,7 @@ export class RtpLegMedia extends EnhancedEventEmitter<RtpLegMediaEvents> {
     const buffer = this.#jitter;
     // The phone's packets come at the phone's pace: the bus may follow them (without a jitter buffer
     // there is nothing to measure their waits by).
-    this.#pace =
-      buffer === undefined
-        ? undefined
-        : {
-            live: () => buffer.playing,
-            ready: () => buffer.nextReady,
-            lastWaitMs: () => buffer.lastWaitMs,
-            follow: (terms) => {
-              buffer.follow(terms);
-            },
-          };
+    this.#pace = buffer === undefined ? undefined : paceOf(buffer);
     const clockRate = options.codec.clockRate;
     this.#dtmfIn = new DtmfReceiver({ clockRate });
     this.#dtmfOut = new DtmfSender({

@@ -1,6 +1,7 @@
 import {
   PlayoutQueue,
   decodeL16LittleEndian,
+  paceOf,
   type BusSourcePace,
   type PlayoutQueueStats,
 } from '../../media/index.js';
@@ -47,18 +48,12 @@ export class AppPlayback {
    */
   constructor(queue: { sampleRate: number; prebufferMs: number; maxBytes: number }, hooks: AppPlaybackHooks) {
     this.#queue = new PlayoutQueue(queue);
+    this.pace = paceOf(this.#queue);
     this.#hooks = hooks;
   }
 
   /** When the application's frames arrive, for the conversation bus's phase lock. */
-  readonly pace: BusSourcePace = {
-    live: () => this.#queue.live,
-    ready: () => this.#queue.nextReady,
-    lastWaitMs: () => this.#queue.lastWaitMs,
-    follow: (terms) => {
-      this.#queue.follow(terms);
-    },
-  };
+  readonly pace: BusSourcePace;
 
   /** Milliseconds of audio waiting to be played. */
   get queuedMs(): number {

@@ -167,6 +167,11 @@ export class JitterBuffer<P extends SequencedPacket> {
     return this.#playing;
   }
 
+  /** Whether the stream plays live (as long as the buffer plays: an RTP peer sends as it speaks). */
+  get live(): boolean {
+    return this.#playing;
+  }
+
   /** Whether the packet the next {@link pop} plays has arrived (false while prebuffering). */
   get nextReady(): boolean {
     return this.#playing && this.#slots[this.#next % CAPACITY] !== undefined;
