@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TrunkConfig } from '../../src/config/index.js';
+import { loopbackTrunk } from '../support/trunk.js';
 import {
   answerChallenge,
   getCallId,
@@ -18,13 +19,7 @@ afterEach(async () => {
 });
 
 function trunk(overrides: Partial<TrunkConfig> = {}): TrunkConfig {
-  return {
-    name: 't',
-    inbound: { allow: ['127.0.0.1/32'], digest: null },
-    outbound: null,
-    limits: { maxCalls: 100, cps: 100 },
-    ...overrides,
-  };
+  return loopbackTrunk({ limits: { maxCalls: 100, cps: 100 }, ...overrides });
 }
 
 async function startUa(

@@ -9,7 +9,8 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../../src/sip/index.js';
-import { gc, loopbackTrunk } from './uaSupport.js';
+import { loopbackTrunk } from '../support/trunk.js';
+import { gc } from './uaSupport.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {

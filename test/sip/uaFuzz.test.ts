@@ -2,7 +2,8 @@ import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { answerOffer, SdpError, SipUserAgent } from '../../src/sip/index.js';
 import { mutations } from './rfc4475Expectations.js';
-import { gc, loopbackTrunk } from './uaSupport.js';
+import { loopbackTrunk } from '../support/trunk.js';
+import { gc } from './uaSupport.js';
 
 function heapAfterGc(): number {
   gc();

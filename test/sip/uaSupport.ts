@@ -1,18 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { TrunkConfig } from '../../src/config/index.js';
 
 setFlagsFromString('--expose-gc');
 /** A full garbage collection, for the tests that check what a user agent lets go of. */
 export const gc = runInNewContext('gc') as () => void;
-
-/** A trunk named `t` admitting loopback without digest, inbound only, without limits unless overridden. */
-export function loopbackTrunk(overrides: Partial<TrunkConfig> = {}): TrunkConfig {
-  return {
-    name: 't',
-    inbound: { allow: ['127.0.0.1/32'], digest: null },
-    outbound: null,
-    limits: { maxCalls: 0, cps: 0 },
-    ...overrides,
-  };
-}

@@ -14,6 +14,7 @@ import {
   RedisUserRepository,
 } from '../../../src/store/index.js';
 import { testRedis } from '../../support/redis.js';
+import { loopbackTrunk } from '../../support/trunk.js';
 import { bareApplication, startTestPipeline } from '../../support/pipeline.js';
 
 /** The number the rig's application answers. */
@@ -21,13 +22,7 @@ export const NUMBER = '15550001000';
 
 /** A trunk admitting 127.0.0.1 with generous limits. */
 export function trunk(overrides: Partial<TrunkConfig> = {}): TrunkConfig {
-  return {
-    name: 'carrier',
-    inbound: { allow: ['127.0.0.1/32'], digest: null },
-    outbound: null,
-    limits: { maxCalls: 1000, cps: 1000 },
-    ...overrides,
-  };
+  return loopbackTrunk({ name: 'carrier', limits: { maxCalls: 1000, cps: 1000 }, ...overrides });
 }
 
 /** A running SIP service over a fresh Redis prefix with the real event pipeline. */
