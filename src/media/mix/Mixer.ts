@@ -25,13 +25,13 @@ export interface MixerOptions {
  * An N-party audio mixer at one sample rate: each participant hears the sum of all the others, never
  * itself. Muted participants contribute nothing; earmuffed ones hear nothing.
  *
- * Each `mix()` (once per clock tick) first looks at every contribution in one pass: whether it is digital
- * silence and whether it stays within the limiter's threshold. A silent frame adds nothing, so it is left
- * out of the sums. A participant who hears exactly one other speaker (either side of a two-party call,
- * say) gets that speaker's frame as it is when it stays within the threshold, which is exactly what
- * summing and limiting would give. Otherwise the mixer sums every contribution once into an Int32 buffer
- * and derives each output as total − own, limited back to 16 bits, so the cost is linear in the number of
- * participants; a participant nobody else spoke to this tick gets silence without any arithmetic.
+ * Each `mix()` (once per clock tick) first looks for digital silence in every contribution, stopping at the
+ * first sound. A silent frame adds nothing, so it is left out of the sums. A participant who hears exactly
+ * one other speaker (either side of a two-party call, say) gets that speaker's frame through the limiter
+ * in one pass, which leaves it untouched below the threshold: exactly what summing and limiting would
+ * give. Otherwise the mixer sums every contribution once into an Int32 buffer and derives each output as
+ * total − own, limited back to 16 bits, so the cost is linear in the number of participants; a
+ * participant nobody else spoke to this tick gets silence without any arithmetic.
  */
 export class Mixer {
   readonly #frameSamples: number;
@@ -45,9 +45,8 @@ export class Mixer {
   readonly #total: Int32Array;
   readonly #selective: Int32Array;
   // Inputs taken in the current mix, parallel to the participant list (undefined: muted, absent or
-  // digital silence), and whether each stays within the limiter's threshold.
+  // digital silence).
   readonly #taken: (Int16Array | undefined)[] = [];
-  readonly #withinThreshold: boolean[] = [];
 
   /** @param options - frame size and limiter */
   constructor(options: MixerOptions = {}) {
@@ -95,13 +94,11 @@ export class Mixer {
   mix(): void {
     const participants = this.#list;
     const taken = this.#taken;
-    const withinThreshold = this.#withinThreshold;
-    // Samples are integers, so |sample| ≤ threshold exactly when |sample| ≤ ⌊threshold⌋.
-    const bound = Math.floor(this.#threshold);
-    const span = 2 * bound;
     const n = this.#frameSamples;
-    taken.length = participants.length;
-    withinThreshold.length = participants.length;
+    if (taken.length !== participants.length) {
+      // Only when somebody joined or left: setting an array's length is a runtime call.
+      taken.length = participants.length;
+    }
     // Participants whose frame is not digital silence: how many, and the first two of them.
     let speakers = 0;
     let first = -1;
@@ -112,25 +109,11 @@ export class Mixer {
       restricted ||= participant.hears !== null || participant.heardBy !== null;
       const input = participant.takeInput();
       taken[index] = undefined;
-      if (input === undefined || participant.muted) {
-        continue;
-      }
-      // One branch-free pass: `bits` stays 0 only for digital silence, and `outside` turns negative when a
-      // sample lies beyond ±bound (then sample + bound or 2·bound − (sample + bound) is negative).
-      let bits = 0;
-      let outside = 0;
-      for (let i = 0; i < n; i++) {
-        const sample = input[i]!;
-        const shifted = sample + bound;
-        bits |= sample;
-        outside |= shifted | (span - shifted);
-      }
-      if (bits === 0) {
-        // Digital silence: leaving it out of every sum changes no output.
+      // Digital silence adds nothing: leaving it out of every sum changes no output.
+      if (input === undefined || participant.muted || participant.inputIsSilent()) {
         continue;
       }
       taken[index] = input;
-      withinThreshold[index] = outside >= 0;
       if (speakers === 0) {
         first = index;
       } else if (speakers === 1) {
@@ -145,8 +128,11 @@ export class Mixer {
       const own = taken[index];
       const others = speakers - (own === undefined ? 0 : 1);
       if (participant.earmuffed || others === 0) {
-        // Nobody else spoke: silence, without the sum (exactly what the limiter would give).
-        output.fill(0);
+        // Nobody else spoke: silence, without the sum (exactly what the limiter would give). A plain loop:
+        // TypedArray.prototype.fill is a runtime call, dearer than clearing one frame.
+        for (let i = 0; i < n; i++) {
+          output[i] = 0;
+        }
         continue;
       }
       if (restricted) {
@@ -155,13 +141,12 @@ export class Mixer {
       }
       if (others === 1) {
         // One voice to hear: the limiter on that frame alone, which leaves it untouched below the threshold.
-        const speaker = first !== index ? first : second;
-        const input = taken[speaker]!;
-        if (withinThreshold[speaker]! || !this.#soft) {
+        const input = taken[first !== index ? first : second]!;
+        if (this.#soft) {
+          this.#limitSingle(input, output);
+        } else {
           // A 16-bit frame never needs saturating.
           output.set(input);
-        } else {
-          this.#limitSingle(input, output);
         }
         continue;
       }

@@ -17,6 +17,8 @@ export class MixerParticipant {
   heardBy: ReadonlySet<string> | null = null;
   readonly #frameSamples: number;
   readonly #input: Int16Array;
+  // The input's samples two at a time, for the silence check.
+  readonly #inputPairs: Int32Array;
   #hasInput = false;
   readonly #output: Int16Array;
   readonly #onRemove: (participant: MixerParticipant) => void;
@@ -32,6 +34,7 @@ export class MixerParticipant {
     this.id = id;
     this.#frameSamples = frameSamples;
     this.#input = new Int16Array(frameSamples);
+    this.#inputPairs = new Int32Array(this.#input.buffer, 0, frameSamples >> 1);
     this.#output = new Int16Array(frameSamples);
     this.#onRemove = onRemove;
   }
@@ -76,6 +79,20 @@ export class MixerParticipant {
     }
     this.#removed = true;
     this.#onRemove(this);
+  }
+
+  /**
+   * @internal Whether the frame last written is digital silence. It stops at the first sound, and reads
+   * two samples at a time, so a silent frame costs half a pass and a spoken one next to nothing.
+   */
+  inputIsSilent(): boolean {
+    for (const pair of this.#inputPairs) {
+      if (pair !== 0) {
+        return false;
+      }
+    }
+
+    return (this.#frameSamples & 1) === 0 || this.#input[this.#frameSamples - 1] === 0;
   }
 
   /** @internal The frame written this tick, or undefined; consumed by the mixer. */
