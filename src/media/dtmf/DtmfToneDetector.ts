@@ -101,8 +101,10 @@ export class DtmfToneDetector extends EnhancedEventEmitter<DtmfToneDetectorEvent
 
   /** Feeds PCM of any length; digits are reported through events. */
   process(pcm: Int16Array): void {
-    for (const sample of pcm) {
-      this.#block[this.#filled++] = sample;
+    // An indexed loop: V8 (Node 20) runs for-of over a typed array several times slower.
+    // eslint-disable-next-line @typescript-eslint/prefer-for-of
+    for (let i = 0; i < pcm.length; i++) {
+      this.#block[this.#filled++] = pcm[i]!;
       if (this.#filled === this.#blockSamples) {
         this.#filled = 0;
         this.#onBlock(this.#analyse());

@@ -86,8 +86,11 @@ export class MixerParticipant {
    * two samples at a time, so a silent frame costs half a pass and a spoken one next to nothing.
    */
   inputIsSilent(): boolean {
-    for (const pair of this.#inputPairs) {
-      if (pair !== 0) {
+    const pairs = this.#inputPairs;
+    // An indexed loop: V8 (Node 20) runs for-of over a typed array several times slower.
+    // eslint-disable-next-line @typescript-eslint/prefer-for-of
+    for (let i = 0; i < pairs.length; i++) {
+      if (pairs[i] !== 0) {
         return false;
       }
     }

@@ -153,8 +153,10 @@ export class WavRecorder {
 
       return false;
     }
-    for (const sample of samples) {
-      this.#chunk.writeInt16LE(sample, this.#used);
+    // An indexed loop: V8 (Node 20) runs for-of over a typed array several times slower.
+    // eslint-disable-next-line @typescript-eslint/prefer-for-of
+    for (let i = 0; i < samples.length; i++) {
+      this.#chunk.writeInt16LE(samples[i]!, this.#used);
       this.#used += 2;
       if (this.#used === this.#chunkBytes) {
         this.#flush();

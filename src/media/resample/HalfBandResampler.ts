@@ -103,11 +103,7 @@ export class HalfBandResampler {
       // Silence in, silent history: the output is exactly zero, and the history (all zeros) stays as it is.
       this.#trailingZeros = Math.min(history, this.#trailingZeros + length);
       const produced = this.#outputCount(length);
-      // A plain loop: TypedArray.prototype.fill leaves optimized code for a runtime call, dearer than
-      // clearing one frame.
-      for (let i = 0; i < produced; i++) {
-        target[i] = 0;
-      }
+      target.fill(0, 0, produced);
       this.#advance(length, produced);
 
       return produced;
