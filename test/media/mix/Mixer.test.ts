@@ -100,6 +100,23 @@ describe('Mixer', () => {
     expect(b.output.every((s) => s === 0)).toBe(true);
   });
 
+  it('hears a frame whose only sound is one sample, wherever it lies, even in a frame of odd length', () => {
+    for (const frameSamples of [160, 161]) {
+      for (const at of [0, 1, 80, 81, frameSamples - 2, frameSamples - 1]) {
+        const mixer = new Mixer({ frameSamples });
+        const a = mixer.addParticipant('a');
+        const b = mixer.addParticipant('b');
+        const click = new Int16Array(frameSamples);
+        click[at] = -7;
+        a.write(click);
+        b.write(new Int16Array(frameSamples));
+        mixer.mix();
+        expect(Array.from(b.output)).toEqual(Array.from(click));
+        expect(a.output.every((s) => s === 0)).toBe(true);
+      }
+    }
+  });
+
   it('never wraps around when loud parties overlap', () => {
     for (const limiter of ['soft', 'saturate'] as const) {
       const mixer = new Mixer({ limiter });
