@@ -10,6 +10,7 @@
 // [--lock on|off|JSON] (each bus's phase lock, on by default; JSON gives its PhaseLockOptions)
 // [--prebuffer MS] (the WebSocket legs' playout prebuffer; 40 by default, as the channel's)
 // [--cpu-prof DIR] (V8 profile of the confab process)
+// [--stall MS] (the load process stops for MS once, mid-window, then catches up in a burst: recovery)
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ const jitter = arg('jitter', 'on');
 const slots = arg('slots', '');
 const lock = arg('lock', 'on');
 const prebufferMs = Number(arg('prebuffer', '40'));
+const stallMs = Number(arg('stall', '0'));
 const sleep = (ms: number): Promise<void> => new Promise((wake) => setTimeout(wake, ms));
 
 interface Child {
@@ -115,7 +117,7 @@ async function runOne(count: number): Promise<string> {
     await load.next('started');
     await sleep(3000);
     const loadBefore = loadavg()[0]!;
-    load.send({ type: 'measure' });
+    load.send({ type: 'measure', stallMs, stallAfterMs: (seconds * 1000) / 2 });
     confab.send({ type: 'measure' });
     await sleep(seconds * 1000);
     confab.send({ type: 'report' });
@@ -176,7 +178,7 @@ async function runOne(count: number): Promise<string> {
 }
 
 process.stdout.write(
-  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, phase lock ${lock}, WebSocket prebuffer ${prebufferMs} ms, ${seconds} s per N, ${new Date().toISOString()}\n` +
+  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, phase lock ${lock}, WebSocket prebuffer ${prebufferMs} ms${stallMs > 0 ? `, the load stalls ${stallMs} ms mid-window` : ''}, ${seconds} s per N, ${new Date().toISOString()}\n` +
     '| calls | confab CPU per call-second | RTP→WS p50 / p99 | WS→RTP p50 / p99 | onsets seen (RTP→WS, WS→RTP) | loss | event-loop delay p50 / p99 | load avg (1 min) |\n' +
     '| --- | --- | --- | --- | --- | --- | --- | --- |\n',
 );

@@ -191,7 +191,14 @@ function run(): void {
 }
 
 process.on('message', (raw: unknown) => {
-  const message = raw as { type: string; count?: number; ports?: number[]; rate?: number };
+  const message = raw as {
+    type: string;
+    count?: number;
+    ports?: number[];
+    rate?: number;
+    stallMs?: number;
+    stallAfterMs?: number;
+  };
   if (message.type === 'prepare') {
     const rate = message.rate ?? 16000;
     l16Tone = tone(rate, CYCLE - ONSET).map((pcm) => Buffer.from(pcm.buffer));
@@ -235,6 +242,17 @@ process.on('message', (raw: unknown) => {
     measuring = true;
     loopDelay.reset();
     loopDelay.enable();
+    const stallMs = message.stallMs ?? 0;
+    if (stallMs > 0) {
+      // Fault injection: every peer falls silent at once for stallMs, then sends what it owes in a burst
+      // (as a sender does after a hiccup), and confab's buffers must recover.
+      setTimeout(() => {
+        const until = performance.now() + stallMs;
+        while (performance.now() < until) {
+          // Busy: no timer, no socket runs meanwhile.
+        }
+      }, message.stallAfterMs ?? 0);
+    }
   } else if (message.type === 'report') {
     measuring = false;
     running = false;
