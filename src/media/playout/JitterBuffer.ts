@@ -102,7 +102,10 @@ function seqDistance(a: number, b: number): number {
  * a frame longer than the minimum delay needs plus a margin, the stream carries a frame of standing delay
  * that protects against nothing (it is left over from an underrun or a burst, or from the phase at which
  * the packets meet the clock): {@link JitterBuffer.shedDue} turns true, and the owner sheds that frame at
- * the next quiet packet with {@link JitterBuffer.shed}, so the delay falls without an audible cut.
+ * the next quiet packet with {@link JitterBuffer.shed}, so the delay falls without an audible cut. While a
+ * bus follows the stream (see {@link JitterBuffer.follow}), every standing frame the window shows goes, one
+ * per quiet packet, and the windows right after an underrun are short, so the frames a stalled sender's
+ * burst leaves behind go within a few tenths of a second.
  */
 export class JitterBuffer<P extends SequencedPacket> {
   readonly #frameMs: number;
@@ -123,6 +126,8 @@ export class JitterBuffer<P extends SequencedPacket> {
   // The standing-delay window: how long the packets popped with known times waited.
   readonly #waits: WaitWindow;
   #shedDue = false;
+  // Frames of standing delay the last window showed that are still to go (one per quiet packet).
+  #shedLeft = 0;
   #lastWaitMs = Number.NaN;
   #lastWindow: { min: number; max: number } | undefined;
   readonly #stats = {
@@ -193,6 +198,7 @@ export class JitterBuffer<P extends SequencedPacket> {
   follow(terms: PaceFollowTerms | undefined): void {
     this.#waits.follow(terms);
     this.#shedDue = false;
+    this.#shedLeft = 0;
   }
 
   /** Number of packets held. */
@@ -207,7 +213,7 @@ export class JitterBuffer<P extends SequencedPacket> {
 
   /**
    * Whether a frame of standing delay can go: the owner should call {@link shed} in place of playing the
-   * next quiet packet. Stays true until a shed or an underrun.
+   * next quiet packet. Stays true until the standing frames have been shed, or an underrun.
    */
   get shedDue(): boolean {
     return this.#shedDue;
@@ -278,7 +284,7 @@ export class JitterBuffer<P extends SequencedPacket> {
       this.#playing = false;
       this.#stableTicks = 0;
       this.#targetFrames = Math.min(this.#maxFrames, this.#targetFrames + 1);
-      this.#restartWindow();
+      this.#restartWindow(true);
 
       return undefined;
     }
@@ -300,16 +306,21 @@ export class JitterBuffer<P extends SequencedPacket> {
     this.#stats.played -= 1;
     this.#stats.discarded += 1;
     this.#stats.shed += 1;
+    // The window showed how many frames stand; the rest go at the next quiet packets.
+    const left = this.#shedLeft - 1;
     this.#restartWindow();
+    this.#shedLeft = left;
+    this.#shedDue = left > 0;
     this.#targetFrames = Math.max(this.#minFrames, this.#targetFrames - 1);
 
     return this.#take(nowMs);
   }
 
   /** Starts a new standing-delay window (after an underrun or a shed, the old waits no longer apply). */
-  #restartWindow(): void {
-    this.#waits.restart();
+  #restartWindow(afterUnderrun = false): void {
+    this.#waits.restart(afterUnderrun);
     this.#shedDue = false;
+    this.#shedLeft = 0;
   }
 
   /** Counts how long a played packet waited; at the end of a stable window, decides whether to shed. */
@@ -321,7 +332,8 @@ export class JitterBuffer<P extends SequencedPacket> {
     if (summary !== undefined) {
       // Every packet of the window would still have been in time, with slack to spare, one tick earlier:
       // that frame of delay is standing, not protective.
-      this.#shedDue = this.#waits.hasStandingFrame(summary, this.#minFrames * this.#frameMs);
+      this.#shedLeft = this.#waits.standingFrames(summary, this.#minFrames * this.#frameMs, this.#frameMs);
+      this.#shedDue = this.#shedLeft > 0;
       this.#lastWindow = { min: summary.min, max: summary.max };
     }
   }

@@ -117,8 +117,11 @@ export interface PlayoutQueueStats {
  * more delay than the prebuffer asks for: after an underrun, a burst, or because of the phase at which its
  * frames meet the clock. When every frame of a stable window waited a frame longer than the prebuffer
  * needs, plus a margin, the queue leaves out the next quiet frame (one followed by more audio), so the
- * delay falls back without cutting into speech. Audio sent ahead of time (a prompt queued at once) is
- * never shortened: it does not arrive at the pace of the clock.
+ * delay falls back without cutting into speech. While a bus follows the stream (see
+ * {@link PlayoutQueue.follow}), every standing frame the window shows goes, one per quiet frame, and the
+ * windows right after an underrun are short, so the frames a stalled sender's burst leaves behind go within
+ * a few tenths of a second. Audio sent ahead of time (a prompt queued at once) is never shortened: it does
+ * not arrive at the pace of the clock.
  */
 export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   readonly #frameSamples: number;
@@ -142,6 +145,8 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   readonly #waits: WaitWindow;
   #windowFrames = 0;
   #shedDue = false;
+  // Frames of standing delay the last window showed that are still to go (one per quiet frame).
+  #shedLeft = 0;
   #everPlayed = false;
   // When the last frame was completed, and how long the frame the last tick played had waited.
   #lastFrameAt = -Infinity;
@@ -210,6 +215,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     this.#waits.follow(terms);
     this.#windowFrames = 0;
     this.#shedDue = false;
+    this.#shedLeft = 0;
   }
 
   /** Milliseconds of audio queued. */
@@ -386,7 +392,11 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
           this.#head += 1;
           this.#queuedFrames -= 1;
           this.#stats.shedFrames += 1;
+          // The window showed how many frames stand; the rest go at the next quiet frames.
+          const left = this.#shedLeft - 1;
           this.#restartWindow();
+          this.#shedLeft = left;
+          this.#shedDue = left > 0;
           entry = after;
         }
         this.#head += 1;
@@ -402,7 +412,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
       this.#playing = false;
       this.#idleTicks = 0;
       this.#stats.underruns += 1;
-      this.#restartWindow();
+      this.#restartWindow(true);
       this.safeEmit('underrun');
     }
     if (this.#everPlayed) {
@@ -413,10 +423,11 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   }
 
   /** Starts a new standing-delay window (after an underrun, a clear or a shed, the old waits no longer apply). */
-  #restartWindow(): void {
-    this.#waits.restart();
+  #restartWindow(afterUnderrun = false): void {
+    this.#waits.restart(afterUnderrun);
     this.#windowFrames = 0;
     this.#shedDue = false;
+    this.#shedLeft = 0;
   }
 
   /** Counts how long a played frame waited; at the end of a window, decides whether delay is standing. */
@@ -424,9 +435,13 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     const summary = this.#waits.add(waitMs);
     if (summary !== undefined) {
       // Live means about one frame arrived per tick played; a prompt queued ahead of time is not live.
-      const live = Math.abs(this.#windowFrames - summary.count) * 10 <= summary.count;
+      // (Within a frame for a short window: the one after an underrun, which the burst that ends it opens.)
+      const live = Math.abs(this.#windowFrames - summary.count) <= Math.max(1, summary.count / 10);
       const floorFrames = this.#waits.followed ? 1 : this.#prebufferFrames;
-      this.#shedDue = live && this.#waits.hasStandingFrame(summary, floorFrames * this.#frameMs);
+      this.#shedLeft = live
+        ? this.#waits.standingFrames(summary, floorFrames * this.#frameMs, this.#frameMs)
+        : 0;
+      this.#shedDue = this.#shedLeft > 0;
       this.#windowFrames = 0;
     }
   }

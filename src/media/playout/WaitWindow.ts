@@ -17,6 +17,16 @@ export interface PaceFollowTerms {
 }
 
 /**
+ * After an underrun of a followed stream, the next windows are short: RECOVERY_WINDOWS of
+ * RECOVERY_WINDOW_FRAMES frames each. A sender that stalled, then caught up in a burst, leaves frames of
+ * standing delay behind; the frames of the burst itself waited less (the first played at once), so the
+ * first short window may not show the delay, but one of the next does, within a few tenths of a second
+ * rather than the bus's whole window (half a second at its defaults) per frame of delay.
+ */
+const RECOVERY_WINDOWS = 3;
+const RECOVERY_WINDOW_FRAMES = 5;
+
+/**
  * Measures how long the frames of a playout buffer wait, window by window, to tell standing delay from
  * protective delay. A frame of delay is standing when, over a whole window, every frame waited at least
  * that frame longer than the buffer must keep, with slack to spare: the margin, or the spread of the
@@ -30,6 +40,8 @@ export class WaitWindow {
   #count = 0;
   #min = Infinity;
   #max = 0;
+  // Short windows still to come after an underrun (see RECOVERY_WINDOWS).
+  #recoveryWindows = 0;
 
   /**
    * @param length - frames per window
@@ -47,6 +59,7 @@ export class WaitWindow {
    */
   follow(terms: PaceFollowTerms | undefined): void {
     this.#terms = terms;
+    this.#recoveryWindows = 0;
     this.restart();
   }
 
@@ -55,8 +68,20 @@ export class WaitWindow {
     return this.#terms !== undefined;
   }
 
-  /** Drops the open window's measures (after an underrun or a shed, they no longer apply). */
-  restart(): void {
+  /**
+   * Drops the open window's measures (after an underrun or a shed, they no longer apply). After an
+   * underrun (`afterUnderrun`) of a followed stream, the next windows are short ones; a shed meanwhile
+   * leaves the short windows still due.
+   */
+  restart(afterUnderrun = false): void {
+    this.#reset();
+    if (afterUnderrun) {
+      this.#recoveryWindows = this.#terms === undefined ? 0 : RECOVERY_WINDOWS;
+    }
+  }
+
+  /** Empties the open window. */
+  #reset(): void {
     this.#count = 0;
     this.#min = Infinity;
     this.#max = 0;
@@ -71,11 +96,15 @@ export class WaitWindow {
       this.#max = waitMs;
     }
     this.#count += 1;
-    if (this.#count < (this.#terms?.windowTicks ?? this.#length)) {
+    const length = this.#terms?.windowTicks ?? this.#length;
+    if (this.#count < (this.#recoveryWindows > 0 ? Math.min(RECOVERY_WINDOW_FRAMES, length) : length)) {
       return undefined;
     }
     const summary = { min: this.#min, max: this.#max, count: this.#count };
-    this.restart();
+    this.#reset();
+    if (this.#recoveryWindows > 0) {
+      this.#recoveryWindows -= 1;
+    }
 
     return summary;
   }
@@ -85,8 +114,26 @@ export class WaitWindow {
    * more than the least the buffer must keep) plus the slack, so one frame less would still leave the slack.
    */
   hasStandingFrame(summary: WaitSummary, floorMs: number): boolean {
-    const slack = this.#terms?.marginMs ?? Math.max(this.#marginMs, summary.max - summary.min);
+    return summary.min >= floorMs + this.#slack(summary);
+  }
 
-    return summary.min >= floorMs + slack;
+  /**
+   * How many frames of standing delay (each `frameMs` long) a closed window shows: while a bus follows
+   * the stream, every whole frame that all its frames could have done without, keeping the slack (a
+   * burst after a stall leaves several); otherwise one at most per window, as {@link hasStandingFrame}.
+   */
+  standingFrames(summary: WaitSummary, floorMs: number, frameMs: number): number {
+    if (!this.hasStandingFrame(summary, floorMs)) {
+      return 0;
+    }
+
+    return this.#terms === undefined
+      ? 1
+      : Math.floor((summary.min - floorMs - this.#slack(summary)) / frameMs) + 1;
+  }
+
+  /** The slack a shed must leave: the bus's margin while followed, else the margin or the window's spread. */
+  #slack(summary: WaitSummary): number {
+    return this.#terms?.marginMs ?? Math.max(this.#marginMs, summary.max - summary.min);
   }
 }

@@ -94,13 +94,21 @@ describe('JitterBuffer', () => {
      */
     function run(
       jb: JitterBuffer<{ sequenceNumber: number }>,
-      options: { phaseMs: number; ticks: number; lateAt?: number },
+      options: { phaseMs: number; ticks: number; lateAt?: number; stall?: { from: number; ms: number } },
     ): { waits: number[]; played: number[] } {
       const arrivals = new Map<number, number>();
       const waits: number[] = [];
       const played: number[] = [];
       // Packet n arrives phaseMs after tick n; the late one, 50 ms after that, behind later packets.
-      const arrivalOf = (n: number): number => n * 20 + options.phaseMs + (options.lateAt === n ? 50 : 0);
+      // A stall: the sender sends nothing for `ms` from packet `from` on, then catches up in a burst.
+      const stallStart = options.stall === undefined ? Infinity : options.stall.from * 20 + options.phaseMs;
+      const stallEnd = stallStart + (options.stall?.ms ?? 0);
+      const arrivalOf = (n: number): number => {
+        const sent = n * 20 + options.phaseMs;
+        const due = sent >= stallStart && sent < stallEnd ? stallEnd : sent;
+
+        return due + (options.lateAt === n ? 50 : 0);
+      };
       const pending = Array.from({ length: options.ticks + 1 }, (_, n) => n);
       for (let tick = 1; tick <= options.ticks; tick++) {
         const now = tick * 20;
@@ -178,6 +186,27 @@ describe('JitterBuffer', () => {
       left.follow({ marginMs: 2, windowTicks: 10 });
       left.follow(undefined);
       expect(new Set(run(left, { phaseMs: 12, ticks: 30 }).waits)).toEqual(new Set([28]));
+    });
+
+    it('followed by a bus, sheds within a few tenths of a second every frame a stalled sender left behind', () => {
+      const options = { initialDelayMs: 20, minDelayMs: 20, shrinkAfterTicks: 50 };
+      // Packets arrive 2 ms before their tick, as a bus locked to them has it. The sender stalls for
+      // 60 ms at packet 30, then sends the three packets it owes at once: the buffer runs dry, then
+      // holds three frames of standing delay.
+      const followed = new JitterBuffer<{ sequenceNumber: number }>(options);
+      followed.follow({ marginMs: 0, windowTicks: 25 });
+      const { waits, played } = run(followed, { phaseMs: 18, ticks: 100, stall: { from: 30, ms: 60 } });
+      expect(followed.stats.underruns).toBe(1);
+      // Short windows after the underrun find the standing frames, and they all go: 2 ms waits again
+      // within 25 ticks of the burst (a 25-tick window would only then find the first of them).
+      const recovered = played.indexOf(55);
+      expect(recovered).toBeGreaterThan(0);
+      expect(waits.slice(recovered)).toEqual(Array<number>(waits.length - recovered).fill(2));
+      expect(followed.stats.shed).toBe(3);
+      // Unfollowed, the buffer keeps its own slower rule: delay still stands 25 ticks after the burst.
+      const alone = new JitterBuffer<{ sequenceNumber: number }>(options);
+      const unfollowed = run(alone, { phaseMs: 18, ticks: 100, stall: { from: 30, ms: 60 } });
+      expect(unfollowed.waits[unfollowed.played.indexOf(55)]).toBeGreaterThan(2);
     });
 
     it('sheds nothing in a window that saw a packet come late', () => {

@@ -127,7 +127,14 @@ describe('PlayoutQueue', () => {
     function live(
       q: PlayoutQueue,
       clock: { now: number },
-      options: { phaseMs: number; ticks: number; burst: number; loud?: (n: number) => boolean },
+      options: {
+        phaseMs: number;
+        ticks: number;
+        burst: number;
+        loud?: (n: number) => boolean;
+        // The sender stalls for `ticks` frames from tick `from`, then sends what it owes at once.
+        stall?: { from: number; ticks: number };
+      },
     ): { waits: number[]; played: number[] } {
       const sentAt: number[] = [];
       let n = 1;
@@ -142,9 +149,17 @@ describe('PlayoutQueue', () => {
       for (let i = 0; i < options.burst; i++) {
         send();
       }
+      const stall = options.stall ?? { from: Infinity, ticks: 0 };
       for (let tick = 1; tick <= options.ticks; tick++) {
         clock.now = tick * 20 - 20 + options.phaseMs;
-        send();
+        if (tick === stall.from + stall.ticks) {
+          for (let owed = 0; owed < stall.ticks; owed++) {
+            send();
+          }
+        }
+        if (tick < stall.from || tick >= stall.from + stall.ticks) {
+          send();
+        }
         clock.now = tick * 20;
         const out = q.tick();
         if (!out.silence) {
@@ -207,6 +222,28 @@ describe('PlayoutQueue', () => {
       expect(q.live).toBe(true);
       clock.now += 60;
       expect(q.live).toBe(false);
+    });
+
+    it('followed by a bus, sheds within a few tenths of a second every frame a stalled sender left behind', () => {
+      const clock = { now: 0 };
+      const q = new PlayoutQueue({ prebufferMs: 40, shedWindowTicks: 25, now: () => clock.now });
+      q.follow({ marginMs: 0, windowTicks: 25 });
+      // Frames come 2 ms before their tick, every fifth one quiet. The sender stalls for three frames
+      // (60 ms) at tick 30, then sends them at once with the fourth: the queue runs dry, then stands behind.
+      const run = live(q, clock, {
+        phaseMs: 18,
+        ticks: 100,
+        burst: 1,
+        loud: (n) => n % 5 !== 0,
+        stall: { from: 30, ticks: 3 },
+      });
+      expect(q.stats.underruns).toBe(1);
+      // Short windows after the underrun find the standing frames; they go at the next quiet frames, and
+      // frames wait 2 ms again within 25 ticks of the burst.
+      const after = run.played.indexOf(1056);
+      expect(after).toBeGreaterThan(0);
+      expect(new Set(run.waits.slice(after).filter((w) => !Number.isNaN(w)))).toEqual(new Set([2]));
+      expect(q.stats.shedFrames).toBeGreaterThanOrEqual(3);
     });
 
     it('never shortens a prompt sent ahead of time', () => {
