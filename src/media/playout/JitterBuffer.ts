@@ -125,7 +125,6 @@ export class JitterBuffer<P extends SequencedPacket> {
   #aboveTargetTicks = 0;
   // The standing-delay window: how long the packets popped with known times waited.
   readonly #waits: WaitWindow;
-  #shedDue = false;
   // Frames of standing delay the last window showed that are still to go (one per quiet packet).
   #shedLeft = 0;
   #lastWaitMs = Number.NaN;
@@ -197,7 +196,6 @@ export class JitterBuffer<P extends SequencedPacket> {
    */
   follow(terms: PaceFollowTerms | undefined): void {
     this.#waits.follow(terms);
-    this.#shedDue = false;
     this.#shedLeft = 0;
   }
 
@@ -216,7 +214,7 @@ export class JitterBuffer<P extends SequencedPacket> {
    * next quiet packet. Stays true until the standing frames have been shed, or an underrun.
    */
   get shedDue(): boolean {
-    return this.#shedDue;
+    return this.#shedLeft > 0;
   }
 
   /** Adds an arriving packet; `arrivalMs` (any monotonic clock, as for {@link pop}) lets the buffer shed delay. */
@@ -300,7 +298,7 @@ export class JitterBuffer<P extends SequencedPacket> {
    * or undefined, shedding nothing, when the next packet is not here yet.
    */
   shed(nowMs = Number.NaN): P | undefined {
-    if (!this.#shedDue || this.#slots[this.#next % CAPACITY] === undefined) {
+    if (this.#shedLeft === 0 || this.#slots[this.#next % CAPACITY] === undefined) {
       return undefined;
     }
     this.#stats.played -= 1;
@@ -310,7 +308,6 @@ export class JitterBuffer<P extends SequencedPacket> {
     const left = this.#shedLeft - 1;
     this.#restartWindow();
     this.#shedLeft = left;
-    this.#shedDue = left > 0;
     this.#targetFrames = Math.max(this.#minFrames, this.#targetFrames - 1);
 
     return this.#take(nowMs);
@@ -319,7 +316,6 @@ export class JitterBuffer<P extends SequencedPacket> {
   /** Starts a new standing-delay window (after an underrun or a shed, the old waits no longer apply). */
   #restartWindow(afterUnderrun = false): void {
     this.#waits.restart(afterUnderrun);
-    this.#shedDue = false;
     this.#shedLeft = 0;
   }
 
@@ -333,7 +329,6 @@ export class JitterBuffer<P extends SequencedPacket> {
       // Every packet of the window would still have been in time, with slack to spare, one tick earlier:
       // that frame of delay is standing, not protective.
       this.#shedLeft = this.#waits.standingFrames(summary, this.#minFrames * this.#frameMs, this.#frameMs);
-      this.#shedDue = this.#shedLeft > 0;
       this.#lastWindow = { min: summary.min, max: summary.max };
     }
   }

@@ -144,7 +144,6 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   // The standing-delay window: the waits of the frames played, and the frames completed meanwhile.
   readonly #waits: WaitWindow;
   #windowFrames = 0;
-  #shedDue = false;
   // Frames of standing delay the last window showed that are still to go (one per quiet frame).
   #shedLeft = 0;
   #everPlayed = false;
@@ -214,7 +213,6 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   follow(terms: PaceFollowTerms | undefined): void {
     this.#waits.follow(terms);
     this.#windowFrames = 0;
-    this.#shedDue = false;
     this.#shedLeft = 0;
   }
 
@@ -386,7 +384,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
       let entry = this.#entries[this.#head];
       if (entry?.kind === 'audio') {
         const after = this.#entries[this.#head + 1];
-        if (this.#shedDue && after?.kind === 'audio' && isQuietFrame(entry.pcm)) {
+        if (this.#shedLeft > 0 && after?.kind === 'audio' && isQuietFrame(entry.pcm)) {
           // A frame of standing delay goes, on a quiet frame, so that nobody hears it go.
           this.#recycle(entry.pcm);
           this.#head += 1;
@@ -396,7 +394,6 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
           const left = this.#shedLeft - 1;
           this.#restartWindow();
           this.#shedLeft = left;
-          this.#shedDue = left > 0;
           entry = after;
         }
         this.#head += 1;
@@ -426,7 +423,6 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
   #restartWindow(afterUnderrun = false): void {
     this.#waits.restart(afterUnderrun);
     this.#windowFrames = 0;
-    this.#shedDue = false;
     this.#shedLeft = 0;
   }
 
@@ -441,7 +437,6 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
       this.#shedLeft = live
         ? this.#waits.standingFrames(summary, floorFrames * this.#frameMs, this.#frameMs)
         : 0;
-      this.#shedDue = this.#shedLeft > 0;
       this.#windowFrames = 0;
     }
   }

@@ -113,17 +113,17 @@ export class WaitWindow {
    * Whether a closed window shows a frame of standing delay: every frame waited at least `floorMs` (a frame
    * more than the least the buffer must keep) plus the slack, so one frame less would still leave the slack.
    */
-  hasStandingFrame(summary: WaitSummary, floorMs: number): boolean {
+  #hasStandingFrame(summary: WaitSummary, floorMs: number): boolean {
     return summary.min >= floorMs + this.#slack(summary);
   }
 
   /**
    * How many frames of standing delay (each `frameMs` long) a closed window shows: while a bus follows
    * the stream, every whole frame that all its frames could have done without, keeping the slack (a
-   * burst after a stall leaves several); otherwise one at most per window, as {@link hasStandingFrame}.
+   * burst after a stall leaves several); otherwise one at most per window.
    */
   standingFrames(summary: WaitSummary, floorMs: number, frameMs: number): number {
-    if (!this.hasStandingFrame(summary, floorMs)) {
+    if (!this.#hasStandingFrame(summary, floorMs)) {
       return 0;
     }
 
