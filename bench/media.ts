@@ -11,6 +11,7 @@
 // [--prebuffer MS] (the WebSocket legs' playout prebuffer; 40 by default, as the channel's)
 // [--cpu-prof DIR] (V8 profile of the confab process)
 // [--stall MS] (the load process stops for MS once, mid-window, then catches up in a burst: recovery)
+// [--stall-in load|confab] (which process stalls; confab: its clock and sockets stop, as in a long GC pause)
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,10 @@ const slots = arg('slots', '');
 const lock = arg('lock', 'on');
 const prebufferMs = Number(arg('prebuffer', '40'));
 const stallMs = Number(arg('stall', '0'));
+const stallIn = arg('stall-in', 'load');
+if (stallIn !== 'load' && stallIn !== 'confab') {
+  throw new Error(`--stall-in takes load or confab, not ${stallIn}`);
+}
 const sleep = (ms: number): Promise<void> => new Promise((wake) => setTimeout(wake, ms));
 
 interface Child {
@@ -117,8 +122,9 @@ async function runOne(count: number): Promise<string> {
     await load.next('started');
     await sleep(3000);
     const loadBefore = loadavg()[0]!;
-    load.send({ type: 'measure', stallMs, stallAfterMs: (seconds * 1000) / 2 });
-    confab.send({ type: 'measure' });
+    const stall = { stallMs, stallAfterMs: (seconds * 1000) / 2 };
+    load.send({ type: 'measure', ...(stallIn === 'load' ? stall : {}) });
+    confab.send({ type: 'measure', ...(stallIn === 'confab' ? stall : {}) });
     await sleep(seconds * 1000);
     confab.send({ type: 'report' });
     const report = (await confab.next('report')) as {
@@ -178,7 +184,7 @@ async function runOne(count: number): Promise<string> {
 }
 
 process.stdout.write(
-  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, phase lock ${lock}, WebSocket prebuffer ${prebufferMs} ms${stallMs > 0 ? `, the load stalls ${stallMs} ms mid-window` : ''}, ${seconds} s per N, ${new Date().toISOString()}\n` +
+  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, phase lock ${lock}, WebSocket prebuffer ${prebufferMs} ms${stallMs > 0 ? `, the ${stallIn} process stalls ${stallMs} ms mid-window` : ''}, ${seconds} s per N, ${new Date().toISOString()}\n` +
     '| calls | confab CPU per call-second | RTP→WS p50 / p99 | WS→RTP p50 / p99 | onsets seen (RTP→WS, WS→RTP) | loss | event-loop delay p50 / p99 | load avg (1 min) |\n' +
     '| --- | --- | --- | --- | --- | --- | --- | --- |\n',
 );

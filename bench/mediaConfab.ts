@@ -139,6 +139,8 @@ process.on('message', (raw: unknown) => {
     slots?: number;
     lock?: boolean | PhaseLockOptions;
     prebufferMs?: number;
+    stallMs?: number;
+    stallAfterMs?: number;
   };
   if (message.type === 'build') {
     build(
@@ -165,6 +167,17 @@ process.on('message', (raw: unknown) => {
     cpuStart = process.cpuUsage();
     wallStart = performance.now();
     atMeasure = counters();
+    if ((message.stallMs ?? 0) > 0) {
+      // Fault injection (--stall-in confab): the process stops once, as in a long GC pause or a preempted
+      // VM: no timer and no socket runs meanwhile, then the clock catches up and the sockets are drained.
+      const stallMs = message.stallMs ?? 0;
+      setTimeout(() => {
+        const until = performance.now() + stallMs;
+        while (performance.now() < until) {
+          // Busy.
+        }
+      }, message.stallAfterMs ?? 0);
+    }
   } else if (message.type === 'report') {
     histogram.disable();
     const cpu = process.cpuUsage(cpuStart);
