@@ -102,10 +102,11 @@ interface Entry {
  * The process-wide media clock: one timer ticking every 20 ms for every call, never a timer per call.
  *
  * The period is divided into `slots` phases, and every subscriber ticks at its own phase, once per
- * period: the timer wakes at each phase and runs that phase's subscribers. Timing is anchored to
- * `process.hrtime.bigint()` at start: phase tick k is due at start + (k + 1) × period / slots, and each
- * wake-up runs every phase tick that has come due, so late timers never lose ticks and each subscriber's
- * count over any long span equals elapsed / period. The timer runs only while somebody is subscribed.
+ * period: the timer wakes at each phase, and that phase's subscribers run once the event loop has polled
+ * the sockets (see the timer callback). Timing is anchored to `process.hrtime.bigint()` at start: phase
+ * tick k is due at start + (k + 1) × period / slots, and each wake-up runs every phase tick that has come
+ * due, so late timers never lose ticks and each subscriber's count over any long span equals elapsed /
+ * period. The timer runs only while somebody is subscribed.
  *
  * Subscribers may subscribe or unsubscribe from inside a tick: a new subscriber first runs on the next
  * tick, and one removed during a tick is not called again, even later in that same tick.
@@ -126,6 +127,8 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   readonly #entries: (readonly Entry[])[];
   #subscribers = 0;
   #timer: NodeJS.Timeout | undefined;
+  // Set from the timer's wake-up until its due phase ticks run, in the same loop turn's check phase.
+  #immediate: NodeJS.Immediate | undefined;
   #startNs = 0n;
   // Phase ticks run since the timer (re)started: period n, phase s is phase tick n × slots + s.
   #phaseTicks = 0;
@@ -136,7 +139,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   #lastWakeNs = 0n;
   // The phase tick the timer was last armed for.
   #armedFor = 0;
-  // Whether the timer callback is running phase ticks (it re-arms the timer itself when done).
+  // Whether due phase ticks are running (the run re-arms the timer itself when done).
   #running = false;
 
   /** @param options - period, mode and catch-up limit */
@@ -191,7 +194,12 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
 
   /** Whether the real-time timer is running. */
   get running(): boolean {
-    return this.#timer !== undefined;
+    return this.#armed;
+  }
+
+  /** Whether the timer is armed, or has woken and its phase ticks are about to run. */
+  get #armed(): boolean {
+    return this.#timer !== undefined || this.#immediate !== undefined;
   }
 
   /** Registers `callback` for every tick; starts the timer for the first subscriber. */
@@ -205,7 +213,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
         slot = s;
       }
     }
-    if (!this.#manual && this.#timer === undefined) {
+    if (!this.#manual && !this.#armed) {
       this.#startNs = process.hrtime.bigint();
       this.#phaseTicks = 0;
       this.#lastWakeNs = 0n;
@@ -216,7 +224,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     const entry: Entry = { callback, active: true, slot, due, running: -1 };
     this.#entries[slot] = [...this.#entries[slot]!, entry];
     this.#subscribers += 1;
-    if (!this.#manual && this.#timer === undefined) {
+    if (!this.#manual && !this.#armed) {
       this.#schedule();
     }
 
@@ -310,11 +318,15 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     this.#stopTimer();
   }
 
-  /** Clears the timer. */
+  /** Clears the timer, and the pending run of a timer that has woken. */
   #stopTimer(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
+    }
+    if (this.#immediate !== undefined) {
+      clearImmediate(this.#immediate);
+      this.#immediate = undefined;
     }
   }
 
@@ -330,18 +342,31 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
     this.#timer = setTimeout(this.#onTimer, Math.max(0, waitMs));
   }
 
-  /** Timer callback: runs every phase tick that has come due, then re-arms. */
+  /**
+   * Timer callback: notes how late the timer woke, then leaves the due phase ticks to the check phase of
+   * the event loop's next turn. Node runs timers after the turn's I/O callbacks, so a timer that falls due
+   * while the process is busy would otherwise run before the packets that arrived meanwhile are read: a
+   * bus would find its frame missing although it sits in the socket. The next turn polls the sockets
+   * first (without blocking, since a callback is pending), then runs the ticks.
+   */
   readonly #onTimer = (): void => {
     this.#timer = undefined;
-    this.#running = true;
     const elapsedNs = process.hrtime.bigint() - this.#startNs;
-    const due = Number(elapsedNs / this.#phaseNs);
     // Late against the phase tick the timer was armed for (phases without subscribers are not woken for).
     const wokeLateMs = Math.max(0, Number(elapsedNs - BigInt(this.#armedFor + 1) * this.#phaseNs) / 1e6);
     // Each wake-up weighs by the time since the last one: an average over about the last 200 ms.
     const sinceMs = Number(elapsedNs - this.#lastWakeNs) / 1e6;
     this.#lastWakeNs = elapsedNs;
     this.#lagMs += (wokeLateMs - this.#lagMs) * Math.min(1, sinceMs / LAG_WINDOW_MS);
+    this.#immediate = setImmediate(this.#runDue);
+  };
+
+  /** Runs every phase tick that has come due, then re-arms the timer. */
+  readonly #runDue = (): void => {
+    this.#immediate = undefined;
+    this.#running = true;
+    const elapsedNs = process.hrtime.bigint() - this.#startNs;
+    const due = Number(elapsedNs / this.#phaseNs);
     const behind = due - this.#phaseTicks - this.#maxCatchUp * this.#slots;
     if (behind > 0) {
       // Whole periods are skipped, so every phase loses the same number of ticks; the schedule stays
@@ -355,7 +380,7 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
       this.#runPhase(Math.max(0, lateMs));
     }
     this.#running = false;
-    if (this.#subscribers > 0 && !this.#closed && this.#timer === undefined) {
+    if (this.#subscribers > 0 && !this.#closed && !this.#armed) {
       this.#schedule();
     }
   };

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { MediaClock, type ClockTick } from '../../../src/media/clock/MediaClock.js';
 
@@ -245,6 +246,49 @@ describe('MediaClock (real time)', () => {
     expect(ticks.length).toBeLessThanOrEqual(expected + 1);
     expect(ticks).toEqual([...ticks.keys()]);
     expect(clock.running).toBe(false);
+  });
+
+  it('reads the packets that came while the process was busy before it runs the ticks that fell due', async () => {
+    // A phone's socket and the phone, on loopback.
+    const socket = createSocket('udp4');
+    const phone = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => phone.bind(0, '127.0.0.1', resolve));
+    // Connected, the phone's send leaves at once (an address would be looked up on the next tick).
+    await new Promise<void>((resolve) => phone.connect(socket.address().port, '127.0.0.1', resolve));
+    let received = 0;
+    socket.on('message', () => {
+      received += 1;
+    });
+    const clock = new MediaClock();
+    // What each tick found in the socket's handler so far.
+    const seenByTick: number[] = [];
+    clock.subscribe(() => seenByTick.push(received));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = seenByTick.length;
+      // The process is busy for 60 ms (a long garbage collection, say): three ticks fall due, and the
+      // phone's packet arrives at the start of the stall. It sits unread in the socket until the loop is
+      // free again; the ticks must not run before it is read.
+      await new Promise<void>((resolve) => {
+        phone.send(Buffer.alloc(172));
+        const until = performance.now() + 60;
+        while (performance.now() < until) {
+          // Busy wait on purpose.
+        }
+        resolve();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const after = seenByTick.slice(before);
+      // The three ticks that fell due during the stall, and the ones after, all saw the packet.
+      expect(after.length).toBeGreaterThanOrEqual(4);
+      expect(after.every((count) => count === 1)).toBe(true);
+      expect(received).toBe(1);
+    } finally {
+      clock.close();
+      socket.close();
+      phone.close();
+    }
   });
 
   it('ticks each subscriber once per period at its own phase, 2 ms apart by default', async () => {
