@@ -127,7 +127,8 @@ export class MediaClock extends EnhancedEventEmitter<MediaClockEvents> {
   readonly #entries: (readonly Entry[])[];
   #subscribers = 0;
   #timer: NodeJS.Timeout | undefined;
-  // Set from the timer's wake-up until its due phase ticks run, in the same loop turn's check phase.
+  // Set from the timer's wake-up until its due phase ticks run: in the next loop turn's check phase,
+  // after that turn has polled the sockets.
   #immediate: NodeJS.Immediate | undefined;
   #startNs = 0n;
   // Phase ticks run since the timer (re)started: period n, phase s is phase tick n × slots + s.
