@@ -305,18 +305,19 @@ export class JitterBuffer<P extends SequencedPacket> {
     this.#stats.discarded += 1;
     this.#stats.shed += 1;
     // The window showed how many frames stand; the rest go at the next quiet packets.
-    const left = this.#shedLeft - 1;
-    this.#restartWindow();
-    this.#shedLeft = left;
+    this.#restartWindow(false, this.#shedLeft - 1);
     this.#targetFrames = Math.max(this.#minFrames, this.#targetFrames - 1);
 
     return this.#take(nowMs);
   }
 
-  /** Starts a new standing-delay window (after an underrun or a shed, the old waits no longer apply). */
-  #restartWindow(afterUnderrun = false): void {
+  /**
+   * Starts a new standing-delay window (after an underrun or a shed, the old waits no longer apply), with
+   * `shedLeft` frames still to shed: none, but for the rest of those a shed's window showed.
+   */
+  #restartWindow(afterUnderrun = false, shedLeft = 0): void {
     this.#waits.restart(afterUnderrun);
-    this.#shedLeft = 0;
+    this.#shedLeft = shedLeft;
   }
 
   /** Counts how long a played packet waited; at the end of a stable window, decides whether to shed. */

@@ -391,9 +391,7 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
           this.#queuedFrames -= 1;
           this.#stats.shedFrames += 1;
           // The window showed how many frames stand; the rest go at the next quiet frames.
-          const left = this.#shedLeft - 1;
-          this.#restartWindow();
-          this.#shedLeft = left;
+          this.#restartWindow(false, this.#shedLeft - 1);
           entry = after;
         }
         this.#head += 1;
@@ -419,11 +417,14 @@ export class PlayoutQueue extends EnhancedEventEmitter<PlayoutQueueEvents> {
     return { pcm: this.#silence, silence: true };
   }
 
-  /** Starts a new standing-delay window (after an underrun, a clear or a shed, the old waits no longer apply). */
-  #restartWindow(afterUnderrun = false): void {
+  /**
+   * Starts a new standing-delay window (after an underrun, a clear or a shed, the old waits no longer
+   * apply), with `shedLeft` frames still to shed: none, but for the rest of those a shed's window showed.
+   */
+  #restartWindow(afterUnderrun = false, shedLeft = 0): void {
     this.#waits.restart(afterUnderrun);
     this.#windowFrames = 0;
-    this.#shedLeft = 0;
+    this.#shedLeft = shedLeft;
   }
 
   /** Counts how long a played frame waited; at the end of a window, decides whether delay is standing. */
