@@ -15,12 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
+import { arg } from './args.js';
 
 const counts = arg('calls', '100,250,500').split(',').map(Number);
 const seconds = Number(arg('seconds', '20'));

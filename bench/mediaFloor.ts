@@ -18,12 +18,7 @@ import { createServer, connect, type Socket as TcpSocket, type AddressInfo } fro
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
+import { arg } from './args.js';
 
 const PERIOD_MS = 20;
 const PHASES = 10;

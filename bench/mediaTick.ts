@@ -24,12 +24,7 @@ import {
   type RtpPacket,
 } from '../src/media/index.js';
 import { RtpLegMedia } from '../src/channels/index.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
+import { arg } from './args.js';
 
 const calls = Number(arg('calls', '100'));
 const ticks = Number(arg('ticks', '1500'));

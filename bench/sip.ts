@@ -22,12 +22,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerOffer, SdpError, SipUserAgent } from '../src/sip/index.js';
 import { startConfabProcess, type ConfabProcess } from './confabProcess.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
+import { arg } from './args.js';
 
 const rates = arg('rates', '100,200,300,400,500,600,800').split(',').map(Number);
 const concurrency = arg('concurrent', '1000,2500,5000').split(',').map(Number);
