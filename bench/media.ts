@@ -158,7 +158,7 @@ async function runOne(count: number): Promise<string> {
       `${f1(percentile(loadReport.rtpToWs, 50))} / ${f1(percentile(loadReport.rtpToWs, 99))} ms`,
       `${f1(percentile(loadReport.wsToRtp, 50))} / ${f1(percentile(loadReport.wsToRtp, 99))} ms`,
       `${loadReport.rtpToWs.length}/${loadReport.stats.rtpOnsetsSent}, ${loadReport.wsToRtp.length}/${loadReport.stats.wsOnsetsSent}`,
-      `RTP in: ${udpLoss} of ${t.rtpSent} not received, jitter buffer lost ${totals.lost} late ${totals.late} discarded ${totals.discarded} (${totals.shed} to shed delay) underruns ${totals.underruns}, ${totals.secondFrame} of ${totals.measuredWindows} calls holding a second frame; ` +
+      `RTP in: ${udpLoss} of ${t.rtpSent} not received, jitter buffer lost ${totals.lost} late ${totals.late} discarded ${totals.discarded} (${totals.shed} to shed delay) underruns ${totals.underruns}, target delay p50 ${totals.targetP50Ms} / p90 ${totals.targetP90Ms} / max ${totals.targetMaxMs} ms, ${totals.secondFrame} of ${totals.measuredWindows} calls holding a second frame; ` +
         `WS in: ${wsLoss} of ${t.wsSent} not received, ${totals.playoutUnderruns} playout underruns, ${totals.playoutShed} quiet frames shed; ` +
         `RTP out: ${t.rtpSeqGaps} sequence gaps; WS out: ${totals.wsDropped} dropped; ` +
         `phase lock: ${totals.lockLater} phases later, ${totals.lockEarlier} earlier, ${totals.lockGaveUp} waits given up, ${totals.lockCaughtUp} late ticks that waited for the sockets, ${totals.lockStoodDown} stand-downs for overload; ` +

@@ -200,7 +200,25 @@ process.on('message', (raw: unknown) => {
     // packets meet the clock just at the tick hold a second frame, and set the latency's upper percentiles.
     const waits = calls.map((c) => c.rtp.stats.jitter?.lastWindowWaitMs).filter((w) => w !== undefined);
     const secondFrame = waits.filter((w) => w.min >= 20).length;
-    send({ type: 'totals', totals: { ...totals, measuredWindows: waits.length, secondFrame } });
+    // The delay each jitter buffer has adapted to: every underrun raises it a frame, and only 5 s without
+    // one lowers it, so under load it sets the latency's median.
+    const targets = calls
+      .map((c) => c.rtp.stats.jitter?.targetDelayMs)
+      .filter((t) => t !== undefined)
+      .sort((a, b) => a - b);
+    const targetAt = (q: number): number =>
+      targets[Math.min(targets.length - 1, Math.floor(q * targets.length))] ?? 0;
+    send({
+      type: 'totals',
+      totals: {
+        ...totals,
+        measuredWindows: waits.length,
+        secondFrame,
+        targetP50Ms: targetAt(0.5),
+        targetP90Ms: targetAt(0.9),
+        targetMaxMs: targets.at(-1) ?? 0,
+      },
+    });
   } else if (message.type === 'stop') {
     for (const call of calls) {
       call.ws.close();
