@@ -1,14 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, processEnv, ConfigError, ENV_VARIABLES, type LoadedConfig } from './config/index.js';
-import { createLogger, type Logger } from './log/index.js';
-import { startConfab, StartupError } from './main.js';
+import type { Logger } from './log/index.js';
 import { configCheck } from './cli/config-check.js';
-import { keysGenerate } from './cli/keys.js';
-import { mintCommand } from './cli/token.js';
 import { CliExit, EXIT_USAGE } from './cli/exit.js';
-import { webhooksCommand } from './cli/webhooks.js';
 
 // Exit codes: 0 success, 1 a failure at run time, 2 bad usage or bad configuration.
+//
+// A command imports what it runs only when it runs: the gateway (HTTP, SIP, media, the queue) takes about
+// a second to load, which `--help`, `token` or `keys generate` have no use for.
 
 function loadOrExit(file: string | undefined): LoadedConfig {
   try {
@@ -21,7 +20,8 @@ function loadOrExit(file: string | undefined): LoadedConfig {
   }
 }
 
-function makeLogger(loaded: LoadedConfig, role: string): Logger {
+async function makeLogger(loaded: LoadedConfig, role: string): Promise<Logger> {
+  const { createLogger } = await import('./log/index.js');
   const { log } = loaded.config;
   const pretty = log.pretty === 'auto' ? process.stdout.isTTY : log.pretty;
   const logger = createLogger({ level: log.level, pretty, base: { role } });
@@ -40,7 +40,8 @@ async function run(
   role: string,
 ): Promise<void> {
   const loaded = loadOrExit(file);
-  const logger = makeLogger(loaded, role);
+  const logger = await makeLogger(loaded, role);
+  const { startConfab, StartupError } = await import('./main.js');
   logger.info({ config: loaded.config.source, roles }, 'starting confab');
   let running;
   try {
@@ -122,6 +123,7 @@ export function buildProgram(): Command {
     .option('--if-missing', 'do nothing when the key pair already exists')
     .option('--force', 'overwrite an existing key pair')
     .action(async (name: string, opts: { dir: string; ifMissing?: boolean; force?: boolean }) => {
+      const { keysGenerate } = await import('./cli/keys.js');
       const out = await keysGenerate(name, opts.dir, {
         ifMissing: opts.ifMissing === true,
         force: opts.force === true,
@@ -143,6 +145,7 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .action(
       async (opts: { app: string; sub?: string; ttl: string; acl: 'client' | 'none'; config?: string }) => {
+        const { mintCommand } = await import('./cli/token.js');
         console.log(await mintCommand(loadOrExit(opts.config).config, opts));
       },
     );
@@ -155,6 +158,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .addOption(configOption())
     .action(async (opts: { app?: string; json?: boolean; config?: string }) => {
+      const { webhooksCommand } = await import('./cli/webhooks.js');
       console.log(await webhooksCommand(loadOrExit(opts.config).config, 'failed', opts));
     });
   webhooks
@@ -165,6 +169,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .addOption(configOption())
     .action(async (ids: string[], opts: { app?: string; json?: boolean; config?: string }) => {
+      const { webhooksCommand } = await import('./cli/webhooks.js');
       console.log(await webhooksCommand(loadOrExit(opts.config).config, 'replay', { ...opts, ids }));
     });
 
