@@ -200,8 +200,9 @@ process.on('message', (raw: unknown) => {
     // packets meet the clock just at the tick hold a second frame, and set the latency's upper percentiles.
     const waits = calls.map((c) => c.rtp.stats.jitter?.lastWindowWaitMs).filter((w) => w !== undefined);
     const secondFrame = waits.filter((w) => w.min >= 20).length;
-    // The delay each jitter buffer has adapted to: every underrun raises it a frame, and only 5 s without
-    // one lowers it, so under load it sets the latency's median.
+    // The delay each jitter buffer has adapted to: every underrun raises it a frame, a shed or 5 s without
+    // an underrun lowers it, and the buffer trims what stands more than a frame above it for a second. While
+    // the locks stand down for overload nothing is shed, so the buffers keep up to about this much.
     const targets = calls
       .map((c) => c.rtp.stats.jitter?.targetDelayMs)
       .filter((t) => t !== undefined)
