@@ -16,6 +16,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { arg } from './args.js';
+import { percentile } from './percentile.js';
 
 const counts = arg('calls', '100,250,500').split(',').map(Number);
 const seconds = Number(arg('seconds', '20'));
@@ -80,15 +81,6 @@ function start(file: string, profile = false): Child {
       child.send(message);
     },
   };
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) {
-    return Number.NaN;
-  }
-  const sorted = [...values].sort((a, b) => a - b);
-
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');

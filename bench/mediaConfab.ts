@@ -12,6 +12,7 @@ import {
   RtpSession,
   type PhaseLockOptions,
 } from '../src/media/index.js';
+import { percentile } from './percentile.js';
 
 interface Call {
   session: RtpSession;
@@ -203,21 +204,17 @@ process.on('message', (raw: unknown) => {
     // The delay each jitter buffer has adapted to: every underrun raises it a frame, a shed or 5 s without
     // an underrun lowers it, and the buffer trims what stands more than a frame above it for a second. While
     // the locks stand down for overload nothing is shed, so the buffers keep up to about this much.
-    const targets = calls
-      .map((c) => c.rtp.stats.jitter?.targetDelayMs)
-      .filter((t) => t !== undefined)
-      .sort((a, b) => a - b);
-    const targetAt = (q: number): number =>
-      targets[Math.min(targets.length - 1, Math.floor(q * targets.length))] ?? 0;
+    const targets = calls.map((c) => c.rtp.stats.jitter?.targetDelayMs).filter((t) => t !== undefined);
+    const targetAt = (p: number): number => (targets.length === 0 ? 0 : percentile(targets, p));
     send({
       type: 'totals',
       totals: {
         ...totals,
         measuredWindows: waits.length,
         secondFrame,
-        targetP50Ms: targetAt(0.5),
-        targetP90Ms: targetAt(0.9),
-        targetMaxMs: targets.at(-1) ?? 0,
+        targetP50Ms: targetAt(50),
+        targetP90Ms: targetAt(90),
+        targetMaxMs: targetAt(100),
       },
     });
   } else if (message.type === 'stop') {
