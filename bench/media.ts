@@ -12,6 +12,7 @@
 // [--cpu-prof DIR] (V8 profile of the confab process)
 // [--stall MS] (the load process stops for MS once, mid-window, then catches up in a burst: recovery)
 // [--stall-in load|confab] (which process stalls; confab: its clock and sockets stop, as in a long GC pause)
+// [--timeline] (after each N's line, the window second by second: latency, underruns, stand-downs, lateness)
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ const lock = arg('lock', 'on');
 const prebufferMs = Number(arg('prebuffer', '40'));
 const stallMs = Number(arg('stall', '0'));
 const stallIn = arg('stall-in', 'load');
+const showTimeline = process.argv.includes('--timeline');
 if (stallIn !== 'load' && stallIn !== 'confab') {
   throw new Error(`--stall-in takes load or confab, not ${stallIn}`);
 }
@@ -83,6 +85,53 @@ function start(file: string, profile = false): Child {
   };
 }
 
+/** One second of the measured window, as the confab process saw it (see `--timeline`). */
+interface TimelineRow {
+  atMs: number;
+  counters: Record<string, number>;
+  maxLagMs: number;
+  maxLateMs: number;
+  loopMaxMs: number;
+}
+
+/**
+ * The window second by second: the onsets that arrived in it (how many, p50 / p99 / max of the slower
+ * direction) beside what confab counted in it. A bad p99 can then be traced to when it happened and to
+ * what came with it: underruns, the locks standing down, a clock running late.
+ */
+function timelineTable(
+  rows: TimelineRow[],
+  load: { rtpToWs: number[]; wsToRtp: number[]; rtpToWsAt: number[]; wsToRtpAt: number[] },
+): string {
+  const inSecond = (values: number[], at: number[], second: number): number[] =>
+    values.filter((_, i) => Math.floor(at[i]! / 1000) === second);
+  const spread = (values: number[]): string =>
+    values.length === 0
+      ? 'none'
+      : `${values.length}: ${f1(percentile(values, 50))} / ${f1(percentile(values, 99))} / ${f1(Math.max(...values))}`;
+  const lines = [
+    '| second | RTP→WS onsets: n: p50 / p99 / max ms | WS→RTP onsets | jitter-buffer / playout underruns | stand-downs | waits given up | clock lag / lateness max | loop delay max |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  rows.forEach((row, second) => {
+    const c = row.counters;
+    lines.push(
+      [
+        `| ${second}`,
+        spread(inSecond(load.rtpToWs, load.rtpToWsAt, second)),
+        spread(inSecond(load.wsToRtp, load.wsToRtpAt, second)),
+        `${c.underruns ?? 0} / ${c.playoutUnderruns ?? 0}`,
+        `${c.lockStoodDown ?? 0}`,
+        `${c.lockGaveUp ?? 0}`,
+        `${f1(row.maxLagMs)} / ${f1(row.maxLateMs)} ms`,
+        `${f1(row.loopMaxMs)} ms |`,
+      ].join(' | '),
+    );
+  });
+
+  return `${lines.join('\n')}\n`;
+}
+
 const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 
@@ -111,7 +160,7 @@ async function runOne(count: number): Promise<string> {
     const loadBefore = loadavg()[0]!;
     const stall = { stallMs, stallAfterMs: (seconds * 1000) / 2 };
     load.send({ type: 'measure', ...(stallIn === 'load' ? stall : {}) });
-    confab.send({ type: 'measure', ...(stallIn === 'confab' ? stall : {}) });
+    confab.send({ type: 'measure', timeline: showTimeline, ...(stallIn === 'confab' ? stall : {}) });
     await sleep(seconds * 1000);
     confab.send({ type: 'report' });
     const report = (await confab.next('report')) as {
@@ -121,6 +170,7 @@ async function runOne(count: number): Promise<string> {
       lagP50Ms: number;
       lagP99Ms: number;
       inWindow: Record<string, number>;
+      timeline: TimelineRow[];
     };
     load.send({ type: 'report' });
     const loadReport = (await load.next('report')) as {
@@ -134,6 +184,8 @@ async function runOne(count: number): Promise<string> {
       };
       rtpToWs: number[];
       wsToRtp: number[];
+      rtpToWsAt: number[];
+      wsToRtpAt: number[];
       loadLagP99Ms: number;
     };
     confab.send({ type: 'totals' });
@@ -159,6 +211,9 @@ async function runOne(count: number): Promise<string> {
       `${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} |`,
     ].join(' | ');
     process.stdout.write(`${line}\n`);
+    if (showTimeline) {
+      process.stdout.write(timelineTable(report.timeline, loadReport));
+    }
 
     return line;
   } finally {

@@ -35,7 +35,8 @@ async function build(
   lock: boolean | PhaseLockOptions,
   prebufferMs: number,
 ): Promise<Call[]> {
-  const clock = new MediaClock(slots === undefined ? {} : { slots });
+  const shared = new MediaClock(slots === undefined ? {} : { slots });
+  clock = shared;
   const allocator = new PortAllocator({
     minPort: portBase,
     maxPort: portBase + 2 * count + 400,
@@ -47,7 +48,7 @@ async function build(
       const i = start + k;
       const sockets = await allocator.allocate();
       const session = new RtpSession({ sockets });
-      const bus = new ConversationAudioBus({ clock, sampleRate: rate, phaseLock: lock });
+      const bus = new ConversationAudioBus({ clock: shared, sampleRate: rate, phaseLock: lock });
       const rtp = new RtpLegMedia({
         id: 'phone',
         session,
@@ -123,6 +124,50 @@ function counters(): Record<string, number> {
 }
 
 let calls: Call[] = [];
+let clock: MediaClock | undefined;
+// `--timeline`: the counters, the clock's lateness and the loop's delay, second by second in the window.
+interface TimelineRow {
+  atMs: number;
+  counters: Record<string, number>;
+  maxLagMs: number;
+  maxLateMs: number;
+  loopMaxMs: number;
+}
+const timeline: TimelineRow[] = [];
+let timelineTimer: NodeJS.Timeout | undefined;
+let timelineSubscription: { unsubscribe(): void } | undefined;
+
+function startTimeline(): void {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const openedAt = performance.now();
+  let previous = counters();
+  let maxLagMs = 0;
+  let maxLateMs = 0;
+  timelineSubscription = clock?.subscribe((tick) => {
+    maxLagMs = Math.max(maxLagMs, tick.lagMs);
+    maxLateMs = Math.max(maxLateMs, tick.lateMs);
+  });
+  timelineTimer = setInterval(() => {
+    const now = counters();
+    timeline.push({
+      atMs: performance.now() - openedAt,
+      counters: Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (previous[k] ?? 0)])),
+      maxLagMs,
+      maxLateMs,
+      loopMaxMs: loop.max / 1e6 - 10,
+    });
+    previous = now;
+    maxLagMs = 0;
+    maxLateMs = 0;
+    loop.reset();
+  }, 1000);
+}
+
+function stopTimeline(): void {
+  clearInterval(timelineTimer);
+  timelineSubscription?.unsubscribe();
+}
 // The counters when the measured window opened: the report gives what happened inside it.
 let atMeasure: Record<string, number> = {};
 const histogram = monitorEventLoopDelay({ resolution: 10 });
@@ -142,6 +187,7 @@ process.on('message', (raw: unknown) => {
     prebufferMs?: number;
     stallMs?: number;
     stallAfterMs?: number;
+    timeline?: boolean;
   };
   if (message.type === 'build') {
     build(
@@ -168,6 +214,9 @@ process.on('message', (raw: unknown) => {
     cpuStart = process.cpuUsage();
     wallStart = performance.now();
     atMeasure = counters();
+    if (message.timeline === true) {
+      startTimeline();
+    }
     if ((message.stallMs ?? 0) > 0) {
       // Fault injection (--stall-in confab): the process stops once, as in a long GC pause or a preempted
       // VM: no timer and no socket runs meanwhile, then the clock catches up and the sockets are drained.
@@ -182,10 +231,12 @@ process.on('message', (raw: unknown) => {
   } else if (message.type === 'report') {
     histogram.disable();
     const cpu = process.cpuUsage(cpuStart);
+    stopTimeline();
     const now = counters();
     const inWindow = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (atMeasure[k] ?? 0)]));
     send({
       inWindow,
+      timeline,
       type: 'report',
       cpuMs: (cpu.user + cpu.system) / 1000,
       // System time is mostly the socket calls (on loopback a send also runs the receiver's stack).

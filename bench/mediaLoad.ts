@@ -60,6 +60,10 @@ const stats = { rtpOnsetsSent: 0, wsOnsetsSent: 0 };
 const totals = { rtpSent: 0, rtpReceived: 0, rtpSeqGaps: 0, wsSent: 0, wsReceived: 0 };
 const rtpToWs: number[] = [];
 const wsToRtp: number[] = [];
+// When each of those onsets arrived, in ms since the window opened (for `--timeline`).
+const rtpToWsAt: number[] = [];
+const wsToRtpAt: number[] = [];
+let measureStart = 0;
 let measuring = false;
 // The load process's own loop delay: its receive timestamps are late by that much too.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -87,7 +91,9 @@ wss.on('connection', (ws, request) => {
     const loud = sum / (data.length / 8) > 1000;
     if (loud && !call.lastRtpLoud && call.rtpOnsetAt !== undefined) {
       if (measuring && call.rtpOnsetMeasured) {
-        rtpToWs.push(performance.now() - call.rtpOnsetAt);
+        const now = performance.now();
+        rtpToWs.push(now - call.rtpOnsetAt);
+        rtpToWsAt.push(now - measureStart);
       }
       call.rtpOnsetAt = undefined;
     }
@@ -115,7 +121,9 @@ function onRtp(call: Call, datagram: Buffer): void {
   const loud = sum / ((datagram.length - 12) / 4) > 1000;
   if (loud && !call.lastWsLoud && call.wsOnsetAt !== undefined) {
     if (measuring && call.wsOnsetMeasured) {
-      wsToRtp.push(performance.now() - call.wsOnsetAt);
+      const now = performance.now();
+      wsToRtp.push(now - call.wsOnsetAt);
+      wsToRtpAt.push(now - measureStart);
     }
     call.wsOnsetAt = undefined;
   }
@@ -239,6 +247,9 @@ process.on('message', (raw: unknown) => {
     }
     rtpToWs.length = 0;
     wsToRtp.length = 0;
+    rtpToWsAt.length = 0;
+    wsToRtpAt.length = 0;
+    measureStart = performance.now();
     measuring = true;
     loopDelay.reset();
     loopDelay.enable();
@@ -260,7 +271,7 @@ process.on('message', (raw: unknown) => {
     const loadLagP99Ms = loopDelay.percentile(99) / 1e6 - 10;
     // Let the last datagrams and frames land before counting.
     setTimeout(() => {
-      send({ type: 'report', stats, totals, rtpToWs, wsToRtp, loadLagP99Ms });
+      send({ type: 'report', stats, totals, rtpToWs, wsToRtp, rtpToWsAt, wsToRtpAt, loadLagP99Ms });
     }, 500);
   } else if (message.type === 'stop') {
     running = false;
