@@ -189,7 +189,8 @@ export class ConversationAudioBus extends EnhancedEventEmitter<ConversationAudio
         }
       }
     }
-    const late = lock?.engaged === true && this.#lateFrame(participants);
+    // Checked whether or not the lock is stood down for overload: it waits for a late frame either way.
+    const late = lock !== undefined && this.#lateFrame(participants);
     const wait = lock?.wait(late, lateMs) ?? 0;
     if (wait > 0 && this.#subscription.postpone(wait)) {
       return;

@@ -29,8 +29,9 @@ export interface BusSourcePace {
   lastWaitMs(): number;
   /**
    * Told when a bus with a phase lock starts following the source (with the lock's terms) and when it
-   * stops (undefined). While followed, the bus waits for the source's late frames, so the source can
-   * shed standing delay down to the lock's margin and needs no slack for its jitter.
+   * stops (undefined: the lock stood down for an overloaded process). While followed, the bus waits for
+   * the source's late frames and moves its tick to them, so the source can shed standing delay down to
+   * the lock's margin and needs no slack for its jitter.
    */
   follow?(terms: PaceFollowTerms | undefined): void;
 }

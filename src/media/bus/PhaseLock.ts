@@ -45,7 +45,10 @@ export interface PhaseLockStats {
   caughtUp: number;
   /** Phases the tick moved earlier because every frame had slack to spare. */
   earlier: number;
-  /** Times the lock stood down because the process was overloaded (see `PhaseLock.engage`). */
+  /**
+   * Times the lock stood down because the process was overloaded (see `PhaseLock.engage`): it then stops
+   * moving the tick earlier, but still waits for late frames.
+   */
   stoodDown: number;
   /** Shortest wait of the live frames over the last full window, in ms (undefined before one). */
   lastWindowMinWaitMs: number | undefined;
@@ -68,7 +71,8 @@ export interface PhaseLockStats {
  *   interval, and nothing is cut from the audio.
  *
  * When the process is overloaded (the clock's wake-ups have been late by two phases on average), the lock
- * stands down (see {@link PhaseLock.engage}) and follows nothing until the process has caught up.
+ * stands down (see {@link PhaseLock.engage}) until the process has caught up: it no longer moves the tick
+ * earlier and its sources no longer shed on its terms, but it still waits for a late frame.
  *
  * It holds no timers and reads no clock: the bus asks it at each tick and applies its answers with
  * `ClockSubscription.postpone()` and `shift()`.
@@ -125,9 +129,12 @@ export class PhaseLock {
   /**
    * At the start of every tick, with the clock's recent lateness (`ClockTick.lagMs`). Once the clock has
    * been behind by two phases on average, the process is overloaded: frames wait because the process is
-   * late, not because of the phase, and following them (waiting for late frames, moving earlier, letting
-   * the sources shed delay) would feed the overload. The lock then stands down until the lateness is
-   * back under a phase. Returns the new state when it changes (the bus tells its sources), else undefined.
+   * late, not because of the phase, and tightening the tick to them (moving earlier, letting the sources
+   * shed delay) would feed the overload. The lock then stands down until the lateness is back under a
+   * phase. It still waits for a late frame meanwhile (see {@link wait}): an overloaded process reads its
+   * sockets late, a tick placed just after its frames then finds them missing more often, and a wait of a
+   * phase or two costs far less than an underrun, which leaves a whole frame of delay until it is shed.
+   * Returns the new state when it changes (the bus tells its sources), else undefined.
    */
   engage(lagMs: number): boolean | undefined {
     const engaged = this.#engaged ? lagMs < 2 * this.#phaseMs : lagMs < this.#phaseMs;
@@ -135,8 +142,7 @@ export class PhaseLock {
       return undefined;
     }
     this.#engaged = engaged;
-    this.#postponed = 0;
-    this.#behind = false;
+    // A wait under way carries on (the lock waits in either state), and is undone or kept as usual.
     this.#restart();
     if (!engaged) {
       this.#stats.stoodDown += 1;
@@ -158,9 +164,11 @@ export class PhaseLock {
    * already in its socket, unread: it waits until the first phase not yet due, so that the process reads
    * its sockets before the tick runs again, which adds less than a phase to the lateness it already has.
    * That wait says nothing of the frame's timing, so the phase goes back afterwards.
+   *
+   * It waits whether the lock is engaged or stood down (see {@link engage}).
    */
   wait(missing: boolean, lateMs: number): number {
-    if (!missing || !this.#engaged) {
+    if (!missing) {
       return 0;
     }
     const phases = 1 + Math.floor(Math.max(0, lateMs) / this.#phaseMs);

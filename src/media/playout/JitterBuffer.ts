@@ -190,9 +190,10 @@ export class JitterBuffer<P extends SequencedPacket> {
   }
 
   /**
-   * Told that the bus pulling this buffer follows its packets and waits for late ones (`terms`), or no
-   * longer does (undefined): while followed, a frame of standing delay is judged over the bus's window
-   * and with its margin only, since the bus absorbs the jitter the margin otherwise guards against.
+   * Told that the bus pulling this buffer follows its packets and waits for late ones (`terms`), or has
+   * stopped following them (undefined; its lock stood down for an overloaded process): while followed, a
+   * frame of standing delay is judged over the bus's window and with its margin only, since the bus
+   * absorbs the jitter the margin otherwise guards against.
    */
   follow(terms: PaceFollowTerms | undefined): void {
     this.#waits.follow(terms);

@@ -45,13 +45,32 @@ describe('PhaseLock', () => {
     expect(lock.engaged).toBe(true);
     // Two phases (4 ms) late on average: overloaded.
     expect(lock.engage(4)).toBe(false);
-    expect(lock.wait(true, 0)).toBe(0);
-    expect([lock.ran(false, 15), lock.ran(false, 15)]).toEqual([0, 0]);
+    // Stood down, it still waits for a late frame, and keeps the later phase when the frame comes…
+    expect(lock.wait(true, 0)).toBe(1);
+    expect(lock.ran(false, 0.5)).toBe(0);
+    // …but never moves earlier, however much slack the frames have.
+    expect([lock.ran(false, 15), lock.ran(false, 15), lock.ran(false, 15), lock.ran(false, 15)]).toEqual([
+      0, 0, 0, 0,
+    ]);
     // Back under three phases is not enough (hysteresis); under one phase is.
     expect(lock.engage(2.5)).toBeUndefined();
     expect(lock.engage(1.9)).toBe(true);
+    expect([lock.ran(false, 15), lock.ran(false, 15)]).toEqual([0, -3]);
+    expect(lock.stats).toMatchObject({ stoodDown: 1, later: 1, earlier: 3 });
+  });
+
+  it('carries a wait under way across standing down and following again', () => {
+    const lock = new PhaseLock(2);
     expect(lock.wait(true, 0)).toBe(1);
-    expect(lock.stats).toMatchObject({ stoodDown: 1, earlier: 0 });
+    expect(lock.engage(4)).toBe(false);
+    // The frame never came: the wait made before standing down is undone all the same.
+    expect(lock.wait(true, 0)).toBe(1);
+    expect(lock.ran(true, Number.NaN)).toBe(-2);
+    expect(lock.wait(true, 0)).toBe(1);
+    expect(lock.engage(1)).toBe(true);
+    // The frame came: the later phase is kept.
+    expect(lock.ran(false, 0.5)).toBe(0);
+    expect(lock.stats).toMatchObject({ stoodDown: 1, gaveUp: 1, later: 1 });
   });
 
   it('moves earlier after a window in which every live frame had slack to spare, by whole phases', () => {
