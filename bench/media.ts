@@ -17,6 +17,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { arg } from './args.js';
+import { type TimelineRow } from './mediaTimeline.js';
 import { percentile } from './percentile.js';
 
 const counts = arg('calls', '100,250,500').split(',').map(Number);
@@ -83,15 +84,6 @@ function start(file: string, profile = false): Child {
       child.send(message);
     },
   };
-}
-
-/** One second of the measured window, as the confab process saw it (see `--timeline`). */
-interface TimelineRow {
-  atMs: number;
-  counters: Record<string, number>;
-  maxLagMs: number;
-  maxLateMs: number;
-  loopMaxMs: number;
 }
 
 /**

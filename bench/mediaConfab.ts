@@ -12,6 +12,7 @@ import {
   RtpSession,
   type PhaseLockOptions,
 } from '../src/media/index.js';
+import { type TimelineRow } from './mediaTimeline.js';
 import { percentile } from './percentile.js';
 
 interface Call {
@@ -126,13 +127,6 @@ function counters(): Record<string, number> {
 let calls: Call[] = [];
 let clock: MediaClock | undefined;
 // `--timeline`: the counters, the clock's lateness and the loop's delay, second by second in the window.
-interface TimelineRow {
-  atMs: number;
-  counters: Record<string, number>;
-  maxLagMs: number;
-  maxLateMs: number;
-  loopMaxMs: number;
-}
 const timeline: TimelineRow[] = [];
 let timelineTimer: NodeJS.Timeout | undefined;
 let timelineSubscription: { unsubscribe(): void } | undefined;

@@ -1,0 +1,16 @@
+// What the measured process of `npm run bench:media` reports for `--timeline`, one row per second of the
+// window: shared by bench/mediaConfab.ts, which fills it, and bench/media.ts, which prints it.
+
+/** One second of the measured window, as the confab process saw it. */
+export interface TimelineRow {
+  /** When the row was taken, in ms since the window opened. */
+  atMs: number;
+  /** What the counters summed over the calls rose by during the second (stand-downs, underruns…). */
+  counters: Record<string, number>;
+  /** The clock's highest average lag (`ClockTick.lagMs`) seen in the second, in ms. */
+  maxLagMs: number;
+  /** The latest any tick ran (`ClockTick.lateMs`) in the second, in ms. */
+  maxLateMs: number;
+  /** The event loop's worst delay in the second, in ms. */
+  loopMaxMs: number;
+}
