@@ -129,7 +129,8 @@ let clock: MediaClock | undefined;
 // `--timeline`: the counters, the clock's lateness and the loop's delay, second by second in the window.
 const timeline: TimelineRow[] = [];
 let timelineTimer: NodeJS.Timeout | undefined;
-let timelineSubscription: { unsubscribe(): void } | undefined;
+// Ends the timeline: unsubscribes from the clock and takes the last (partial) second's row.
+let stopTimeline = (): void => undefined;
 
 function startTimeline(): void {
   const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -138,30 +139,35 @@ function startTimeline(): void {
   let previous = counters();
   let maxLagMs = 0;
   let maxLateMs = 0;
-  timelineSubscription = clock?.subscribe((tick) => {
+  const subscription = clock?.subscribe((tick) => {
     maxLagMs = Math.max(maxLagMs, tick.lagMs);
     maxLateMs = Math.max(maxLateMs, tick.lateMs);
   });
-  timelineTimer = setInterval(() => {
+  const takeRow = (): void => {
     const now = counters();
     timeline.push({
       atMs: performance.now() - openedAt,
       counters: Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (previous[k] ?? 0)])),
       maxLagMs,
       maxLateMs,
-      loopMaxMs: loop.max / 1e6 - 10,
+      // The histogram records whole timer intervals (none yet in a very short last row).
+      loopMaxMs: Math.max(0, loop.max / 1e6 - 10),
     });
     previous = now;
     maxLagMs = 0;
     maxLateMs = 0;
     loop.reset();
-  }, 1000);
+  };
+  timelineTimer = setInterval(takeRow, 1000);
+  stopTimeline = () => {
+    clearInterval(timelineTimer);
+    subscription?.unsubscribe();
+    loop.disable();
+    takeRow();
+    stopTimeline = () => undefined;
+  };
 }
 
-function stopTimeline(): void {
-  clearInterval(timelineTimer);
-  timelineSubscription?.unsubscribe();
-}
 // The counters when the measured window opened: the report gives what happened inside it.
 let atMeasure: Record<string, number> = {};
 const histogram = monitorEventLoopDelay({ resolution: 10 });
