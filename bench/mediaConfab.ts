@@ -2,7 +2,7 @@
 // RtpLegMedia (PCMU) and a WebSocketLeg (L16 at 16 or 8 kHz) on their own ConversationAudioBus (same rate), all on one shared
 // MediaClock. It dials the load process's WebSocket app, reports its RTP ports, then on request measures
 // its own CPU (process.cpuUsage) and event-loop delay (monitorEventLoopDelay) over a window.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { RtpLegMedia, WebSocketLeg } from '../src/channels/index.js';
 import {
   ConversationAudioBus,
@@ -139,6 +139,15 @@ function startTimeline(): void {
   let previous = counters();
   let maxLagMs = 0;
   let maxLateMs = 0;
+  let gcCount = 0;
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcCount += 1;
+      gcMaxMs = Math.max(gcMaxMs, entry.duration);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const subscription = clock?.subscribe((tick) => {
     maxLagMs = Math.max(maxLagMs, tick.lagMs);
     maxLateMs = Math.max(maxLateMs, tick.lateMs);
@@ -152,7 +161,11 @@ function startTimeline(): void {
       maxLateMs,
       // The histogram records whole timer intervals (none yet in a very short last row).
       loopMaxMs: Math.max(0, loop.max / 1e6 - 10),
+      gcCount,
+      gcMaxMs,
     });
+    gcCount = 0;
+    gcMaxMs = 0;
     previous = now;
     maxLagMs = 0;
     maxLateMs = 0;
@@ -163,6 +176,7 @@ function startTimeline(): void {
     clearInterval(timelineTimer);
     subscription?.unsubscribe();
     loop.disable();
+    gc.disconnect();
     takeRow();
     stopTimeline = () => undefined;
   };

@@ -13,4 +13,7 @@ export interface TimelineRow {
   maxLateMs: number;
   /** The event loop's worst delay in the second, in ms. */
   loopMaxMs: number;
+  /** Garbage collections in the second (as `PerformanceObserver` reports them), and the longest, in ms. */
+  gcCount: number;
+  gcMaxMs: number;
 }
