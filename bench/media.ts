@@ -102,8 +102,8 @@ function timelineTable(
       ? 'none'
       : `${values.length}: ${f1(percentile(values, 50))} / ${f1(percentile(values, 99))} / ${f1(Math.max(...values))}`;
   const lines = [
-    '| second | RTP→WS onsets: n: p50 / p99 / max ms | WS→RTP onsets | jitter-buffer / playout underruns | stand-downs | waits given up | clock lag / lateness max | loop delay max | GCs, longest |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| second | RTP→WS onsets: n: p50 / p99 / max ms | WS→RTP onsets | jitter-buffer / playout underruns | stand-downs | waits given up | clock lag / lateness max | loop delay max | GCs, longest | waited for a CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   rows.forEach((row, second) => {
     const c = row.counters;
@@ -117,7 +117,8 @@ function timelineTable(
         `${c.lockGaveUp ?? 0}`,
         `${f1(row.maxLagMs)} / ${f1(row.maxLateMs)} ms`,
         `${f1(row.loopMaxMs)} ms`,
-        `${row.gcCount}, ${f1(row.gcMaxMs)} ms |`,
+        `${row.gcCount}, ${f1(row.gcMaxMs)} ms`,
+        `${f1(row.runQueueMs)} ms |`,
       ].join(' | '),
     );
   });

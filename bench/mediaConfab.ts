@@ -2,6 +2,7 @@
 // RtpLegMedia (PCMU) and a WebSocketLeg (L16 at 16 or 8 kHz) on their own ConversationAudioBus (same rate), all on one shared
 // MediaClock. It dials the load process's WebSocket app, reports its RTP ports, then on request measures
 // its own CPU (process.cpuUsage) and event-loop delay (monitorEventLoopDelay) over a window.
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { RtpLegMedia, WebSocketLeg } from '../src/channels/index.js';
 import {
@@ -129,7 +130,20 @@ let clock: MediaClock | undefined;
 // `--timeline`: the counters, the clock's lateness and the loop's delay, second by second in the window.
 const timeline: TimelineRow[] = [];
 let timelineTimer: NodeJS.Timeout | undefined;
-// Ends the timeline: unsubscribes from the clock and takes the last (partial) second's row.
+
+/**
+ * Time this (the main) thread has spent ready to run but waiting for a CPU, in ms (Linux's
+ * /proc/thread-self/schedstat, second field); NaN where that is not available.
+ */
+function runQueueWaitMs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// Ends the timeline: stops its observers and takes a row for the last, partial second.
 let stopTimeline = (): void => undefined;
 
 function startTimeline(): void {
@@ -139,6 +153,7 @@ function startTimeline(): void {
   let previous = counters();
   let maxLagMs = 0;
   let maxLateMs = 0;
+  let waitedMs = runQueueWaitMs();
   let gcCount = 0;
   let gcMaxMs = 0;
   const gc = new PerformanceObserver((list) => {
@@ -154,6 +169,7 @@ function startTimeline(): void {
   });
   const takeRow = (): void => {
     const now = counters();
+    const waited = runQueueWaitMs();
     timeline.push({
       atMs: performance.now() - openedAt,
       counters: Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (previous[k] ?? 0)])),
@@ -163,7 +179,9 @@ function startTimeline(): void {
       loopMaxMs: Math.max(0, loop.max / 1e6 - 10),
       gcCount,
       gcMaxMs,
+      runQueueMs: waited - waitedMs,
     });
+    waitedMs = waited;
     gcCount = 0;
     gcMaxMs = 0;
     previous = now;
@@ -177,7 +195,10 @@ function startTimeline(): void {
     subscription?.unsubscribe();
     loop.disable();
     gc.disconnect();
-    takeRow();
+    // A last row for the part of a second since the previous one, unless that is only a moment.
+    if (performance.now() - openedAt - (timeline.at(-1)?.atMs ?? 0) > 100) {
+      takeRow();
+    }
     stopTimeline = () => undefined;
   };
 }

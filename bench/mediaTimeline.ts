@@ -16,4 +16,6 @@ export interface TimelineRow {
   /** Garbage collections in the second (as `PerformanceObserver` reports them), and the longest, in ms. */
   gcCount: number;
   gcMaxMs: number;
+  /** How long the main thread was ready to run but waited for a CPU in the second, in ms (NaN: unknown). */
+  runQueueMs: number;
 }
