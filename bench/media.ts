@@ -12,6 +12,8 @@
 // [--cpu-prof DIR] (V8 profile of the confab process)
 // [--stall MS] (the load process stops for MS once, mid-window, then catches up in a burst: recovery)
 // [--stall-in load|confab] (which process stalls; confab: its clock and sockets stop, as in a long GC pause)
+// [--onsets together|spread] (together, the default: every call's tone starts in the same 20 ms of each
+// second; spread: each call's cycle starts at its own random frame, as independent talkers would)
 // [--timeline] (after each N's line, the window second by second: latency, underruns, stand-downs, lateness)
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +32,10 @@ const prebufferMs = Number(arg('prebuffer', '40'));
 const stallMs = Number(arg('stall', '0'));
 const stallIn = arg('stall-in', 'load');
 const showTimeline = process.argv.includes('--timeline');
+const onsets = arg('onsets', 'together');
+if (onsets !== 'together' && onsets !== 'spread') {
+  throw new Error(`--onsets takes together or spread, not ${onsets}`);
+}
 if (stallIn !== 'load' && stallIn !== 'confab') {
   throw new Error(`--stall-in takes load or confab, not ${stallIn}`);
 }
@@ -134,7 +140,7 @@ async function runOne(count: number): Promise<string> {
   const confab = start('./mediaConfab.ts', true);
   try {
     await Promise.all([load.next('up'), confab.next('up')]);
-    load.send({ type: 'prepare', count, rate });
+    load.send({ type: 'prepare', count, rate, spread: onsets === 'spread' });
     const { url } = (await load.next('listening')) as { url: string };
     confab.send({
       type: 'build',
@@ -220,7 +226,7 @@ async function runOne(count: number): Promise<string> {
 }
 
 process.stdout.write(
-  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, phase lock ${lock}, WebSocket prebuffer ${prebufferMs} ms${stallMs > 0 ? `, the ${stallIn} process stalls ${stallMs} ms mid-window` : ''}, ${seconds} s per N, ${new Date().toISOString()}\n` +
+  `bench:media on ${cpus().length} CPUs, Node ${process.version}, WebSocket and bus at ${rate} Hz, jitter buffer ${jitter}, clock slots ${slots === '' ? 'default' : slots}, phase lock ${lock}, WebSocket prebuffer ${prebufferMs} ms, onsets ${onsets}${stallMs > 0 ? `, the ${stallIn} process stalls ${stallMs} ms mid-window` : ''}, ${seconds} s per N, ${new Date().toISOString()}\n` +
     '| calls | confab CPU per call-second | RTP→WS p50 / p99 | WS→RTP p50 / p99 | onsets seen (RTP→WS, WS→RTP) | loss | event-loop delay p50 / p99 | load avg (1 min) |\n' +
     '| --- | --- | --- | --- | --- | --- | --- | --- |\n',
 );

@@ -3,7 +3,9 @@
 // clock and one-way latency is measured end to end.
 //
 // Each call plays, in both directions, a one-second cycle of 40 frames of silence then 10 frames of a
-// tone; the tone's onset is the marker. The time from sending the onset frame (RTP or WebSocket) to the
+// tone; the tone's onset is the marker. By default every call's cycle starts together, so that all the
+// calls turn loud in the same 20 ms (the harsher load); with `--onsets spread` each call starts at its own
+// random frame of the cycle. The time from sending the onset frame (RTP or WebSocket) to the
 // first frame carrying it arriving on the other side is confab's added one-way latency (loopback transit
 // included). Each call sends at its own random phase of the 20 ms period (as independent peers do, with
 // no relation to the order in which confab's clock gives its calls their phases), scheduled against
@@ -39,6 +41,8 @@ interface Call {
   index: number;
   /** Where in the 20 ms period this call sends, in ms. */
   phaseMs: number;
+  /** Where in the one-second cycle this call starts, in frames (0 for every call with `--onsets together`). */
+  cycleOffset: number;
   socket: Socket;
   port: number;
   ws: WebSocket | undefined;
@@ -147,7 +151,7 @@ async function setup(ports: number[]): Promise<void> {
 }
 
 function sendFrame(call: Call): void {
-  const phase = call.rtpFrames % CYCLE;
+  const phase = (call.rtpFrames + call.cycleOffset) % CYCLE;
   const now = performance.now();
   const header = Buffer.allocUnsafe(12);
   header[0] = 0x80;
@@ -166,7 +170,7 @@ function sendFrame(call: Call): void {
   totals.rtpSent += 1;
   call.rtpFrames += 1;
   if (call.ws !== undefined && call.ws.readyState === call.ws.OPEN) {
-    const wsPhase = call.wsFrames % CYCLE;
+    const wsPhase = (call.wsFrames + call.cycleOffset) % CYCLE;
     call.ws.send(wsPhase < ONSET ? l16Silence : l16Tone[wsPhase - ONSET]!);
     if (wsPhase === ONSET) {
       call.wsOnsetAt = now;
@@ -202,6 +206,7 @@ process.on('message', (raw: unknown) => {
   const message = raw as {
     type: string;
     count?: number;
+    spread?: boolean;
     ports?: number[];
     rate?: number;
     stallMs?: number;
@@ -215,6 +220,7 @@ process.on('message', (raw: unknown) => {
       calls[i] = {
         index: i,
         phaseMs: Math.random() * 20,
+        cycleOffset: message.spread === true ? Math.floor(Math.random() * CYCLE) : 0,
         socket: undefined as unknown as Socket,
         port: 0,
         ws: undefined,
