@@ -99,7 +99,13 @@ function start(file: string, profile = false): Child {
  */
 function timelineTable(
   rows: TimelineRow[],
-  load: { rtpToWs: number[]; wsToRtp: number[]; rtpToWsAt: number[]; wsToRtpAt: number[] },
+  load: {
+    rtpToWs: number[];
+    wsToRtp: number[];
+    rtpToWsAt: number[];
+    wsToRtpAt: number[];
+    loopMaxBySecond: number[];
+  },
 ): string {
   const inSecond = (values: number[], at: number[], second: number): number[] =>
     values.filter((_, i) => Math.floor(at[i]! / 1000) === second);
@@ -108,8 +114,8 @@ function timelineTable(
       ? 'none'
       : `${values.length}: ${f1(percentile(values, 50))} / ${f1(percentile(values, 99))} / ${f1(Math.max(...values))}`;
   const lines = [
-    '| second | RTP→WS onsets: n: p50 / p99 / max ms | WS→RTP onsets | jitter-buffer / playout underruns | stand-downs | waits given up | clock lag / lateness max | loop delay max | GCs, longest | waited for a CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| second | RTP→WS onsets: n: p50 / p99 / max ms | WS→RTP onsets | jitter-buffer / playout underruns | stand-downs | waits given up | clock lag / lateness max | loop delay max | GCs, longest | waited for a CPU | load process loop delay max |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   rows.forEach((row, second) => {
     const c = row.counters;
@@ -124,7 +130,8 @@ function timelineTable(
         `${f1(row.maxLagMs)} / ${f1(row.maxLateMs)} ms`,
         `${f1(row.loopMaxMs)} ms`,
         `${row.gcCount}, ${f1(row.gcMaxMs)} ms`,
-        `${f1(row.runQueueMs)} ms |`,
+        `${f1(row.runQueueMs)} ms`,
+        `${f1(load.loopMaxBySecond[second] ?? Number.NaN)} ms |`,
       ].join(' | '),
     );
   });
@@ -187,6 +194,7 @@ async function runOne(count: number): Promise<string> {
       rtpToWsAt: number[];
       wsToRtpAt: number[];
       loadLagP99Ms: number;
+      loopMaxBySecond: number[];
     };
     confab.send({ type: 'totals' });
     const { totals } = (await confab.next('totals')) as { totals: Record<string, number> };

@@ -71,6 +71,14 @@ let measureStart = 0;
 let measuring = false;
 // The load process's own loop delay: its receive timestamps are late by that much too.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+// Its worst loop delay in each second of the window, in ms (for `--timeline`), from a histogram of its own.
+const secondLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+const loopMaxBySecond: number[] = [];
+let secondTimer: NodeJS.Timeout | undefined;
+const takeSecond = (): void => {
+  loopMaxBySecond.push(Math.max(0, secondLoopDelay.max / 1e6 - 10));
+  secondLoopDelay.reset();
+};
 const calls: Call[] = [];
 
 const http = createServer();
@@ -259,6 +267,10 @@ process.on('message', (raw: unknown) => {
     measuring = true;
     loopDelay.reset();
     loopDelay.enable();
+    loopMaxBySecond.length = 0;
+    secondLoopDelay.reset();
+    secondLoopDelay.enable();
+    secondTimer = setInterval(takeSecond, 1000);
     const stallMs = message.stallMs ?? 0;
     if (stallMs > 0) {
       // Fault injection: every peer falls silent at once for stallMs, then sends what it owes in a burst
@@ -274,10 +286,23 @@ process.on('message', (raw: unknown) => {
     measuring = false;
     running = false;
     loopDelay.disable();
+    clearInterval(secondTimer);
+    takeSecond();
+    secondLoopDelay.disable();
     const loadLagP99Ms = loopDelay.percentile(99) / 1e6 - 10;
     // Let the last datagrams and frames land before counting.
     setTimeout(() => {
-      send({ type: 'report', stats, totals, rtpToWs, wsToRtp, rtpToWsAt, wsToRtpAt, loadLagP99Ms });
+      send({
+        type: 'report',
+        stats,
+        totals,
+        rtpToWs,
+        wsToRtp,
+        rtpToWsAt,
+        wsToRtpAt,
+        loadLagP99Ms,
+        loopMaxBySecond,
+      });
     }, 500);
   } else if (message.type === 'stop') {
     running = false;
