@@ -257,6 +257,46 @@ describe('ConversationAudioBus phase lock', () => {
     expect(told.filter((t) => t === 'unfollowed')).toHaveLength(bus.phaseLock!.stoodDown);
   });
 
+  it('still waits for a late frame while it stands down for an overloaded process', async () => {
+    const clock = new MediaClock();
+    const bus = new ConversationAudioBus({ clock });
+    let followed = false;
+    // How often the bus asked whether this tick's frame had come since the last pull, and the pulls it
+    // made after asking more than once (after waiting for the frame), by whether the lock followed.
+    let asked = 0;
+    const waited = { followed: 0, stoodDown: 0 };
+    const pace = {
+      live: () => true,
+      // Each frame is late at the tick's first look and there at the next: it comes a little late.
+      ready: () => ++asked > 1,
+      lastWaitMs: () => 1,
+      follow: (terms: unknown) => {
+        followed = terms !== undefined;
+      },
+    };
+    const source = (): Int16Array => {
+      if (asked > 1) {
+        waited[followed ? 'followed' : 'stoodDown'] += 1;
+      }
+      asked = 0;
+
+      return new Int16Array(320);
+    };
+    bus.join('peer', { sampleRate: 16000, source, pace });
+    // Other work hogs the process, 12 ms at a time, so that the clock's wake-ups come late.
+    const hog = setInterval(() => {
+      const until = performance.now() + 12;
+      while (performance.now() < until) {
+        // Busy on purpose.
+      }
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    clearInterval(hog);
+    clock.close();
+    expect(bus.phaseLock!.stoodDown).toBeGreaterThanOrEqual(1);
+    expect(waited.stoodDown).toBeGreaterThan(0);
+  });
+
   it('does nothing with a single-phase clock or when turned off', () => {
     for (const bus of [
       new ConversationAudioBus({ clock: new MediaClock({ mode: 'manual' }) }),
