@@ -95,6 +95,21 @@ describe('PhaseLock', () => {
 });
 
 /**
+ * Keeps the process busy 12 ms at a time, for `ms` in all, as other work would: the clock's wake-ups
+ * come late.
+ */
+async function hogFor(ms: number): Promise<void> {
+  const hog = setInterval(() => {
+    const until = performance.now() + 12;
+    while (performance.now() < until) {
+      // Busy on purpose.
+    }
+  }, 1);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  clearInterval(hog);
+}
+
+/**
  * A peer sending one frame per period at its own pace, as a bus source with a pace: frame n carries n + 1
  * in every sample (0 is silence). `time.now` is the virtual time of the test, in ms.
  */
@@ -238,15 +253,8 @@ describe('ConversationAudioBus phase lock', () => {
       follow: (terms: unknown) => told.push(terms === undefined ? 'unfollowed' : 'followed'),
     };
     bus.join('peer', { sampleRate: 16000, source: () => undefined, pace });
-    // Other work hogs the process for a while, 12 ms at a time: the clock's wake-ups come late.
-    const hog = setInterval(() => {
-      const until = performance.now() + 12;
-      while (performance.now() < until) {
-        // Busy on purpose.
-      }
-    }, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    clearInterval(hog);
+    // Other work hogs the process for a while: the clock's wake-ups come late.
+    await hogFor(1500);
     // (A machine busy with other work may make it stand down more than once; it ends stood down.)
     expect(told[0]).toBe('followed');
     expect(told.at(-1)).toBe('unfollowed');
@@ -283,15 +291,8 @@ describe('ConversationAudioBus phase lock', () => {
       return new Int16Array(320);
     };
     bus.join('peer', { sampleRate: 16000, source, pace });
-    // Other work hogs the process, 12 ms at a time, so that the clock's wake-ups come late.
-    const hog = setInterval(() => {
-      const until = performance.now() + 12;
-      while (performance.now() < until) {
-        // Busy on purpose.
-      }
-    }, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    clearInterval(hog);
+    // Other work hogs the process for a while: the clock's wake-ups come late.
+    await hogFor(1500);
     clock.close();
     expect(bus.phaseLock!.stoodDown).toBeGreaterThanOrEqual(1);
     expect(waitedWhileStoodDown).toBeGreaterThan(0);
