@@ -93,8 +93,8 @@ function start(file: string, profile = false): Child {
 }
 
 /**
- * The window second by second: the onsets that arrived in it (how many, p50 / p99 / max of the slower
- * direction) beside what confab counted in it. A bad p99 can then be traced to when it happened and to
+ * The window second by second: the onsets that arrived in each second (for each direction: how many, and
+ * their p50 / p99 / max) beside what confab counted in it. A bad p99 can then be traced to when it happened and to
  * what came with it: underruns, the locks standing down, a clock running late.
  */
 function timelineTable(
@@ -109,7 +109,7 @@ function timelineTable(
 ): string {
   const inSecond = (values: number[], at: number[], second: number): number[] =>
     values.filter((_, i) => Math.floor(at[i]! / 1000) === second);
-  const spread = (values: number[]): string =>
+  const summary = (values: number[]): string =>
     values.length === 0
       ? 'none'
       : `${values.length}: ${f1(percentile(values, 50))} / ${f1(percentile(values, 99))} / ${f1(Math.max(...values))}`;
@@ -122,8 +122,8 @@ function timelineTable(
     lines.push(
       [
         `| ${second}`,
-        spread(inSecond(load.rtpToWs, load.rtpToWsAt, second)),
-        spread(inSecond(load.wsToRtp, load.wsToRtpAt, second)),
+        summary(inSecond(load.rtpToWs, load.rtpToWsAt, second)),
+        summary(inSecond(load.wsToRtp, load.wsToRtpAt, second)),
         `${c.underruns ?? 0} / ${c.playoutUnderruns ?? 0}`,
         `${c.lockStoodDown ?? 0}`,
         `${c.lockGaveUp ?? 0}`,

@@ -9,7 +9,7 @@ export interface TimelineRow {
   counters: Record<string, number>;
   /** The clock's highest average lag (`ClockTick.lagMs`) seen in the second, in ms. */
   maxLagMs: number;
-  /** The latest any tick ran (`ClockTick.lateMs`) in the second, in ms. */
+  /** How late the latest tick of the second ran (`ClockTick.lateMs`), in ms. */
   maxLateMs: number;
   /** The event loop's worst delay in the second, in ms. */
   loopMaxMs: number;
