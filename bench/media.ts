@@ -94,8 +94,8 @@ function start(file: string, profile = false): Child {
 
 /**
  * The window second by second: the onsets that arrived in each second (for each direction: how many, and
- * their p50 / p99 / max) beside what confab counted in it. A bad p99 can then be traced to when it happened and to
- * what came with it: underruns, the locks standing down, a clock running late.
+ * their p50 / p99 / max) beside what confab counted in it. A bad p99 can then be traced to when it
+ * happened and to what came with it: underruns, the locks standing down, a clock running late.
  */
 function timelineTable(
   rows: TimelineRow[],
@@ -166,7 +166,7 @@ async function runOne(count: number): Promise<string> {
     await sleep(3000);
     const loadBefore = loadavg()[0]!;
     const stall = { stallMs, stallAfterMs: (seconds * 1000) / 2 };
-    load.send({ type: 'measure', ...(stallIn === 'load' ? stall : {}) });
+    load.send({ type: 'measure', timeline: showTimeline, ...(stallIn === 'load' ? stall : {}) });
     confab.send({ type: 'measure', timeline: showTimeline, ...(stallIn === 'confab' ? stall : {}) });
     await sleep(seconds * 1000);
     confab.send({ type: 'report' });

@@ -219,6 +219,7 @@ process.on('message', (raw: unknown) => {
     rate?: number;
     stallMs?: number;
     stallAfterMs?: number;
+    timeline?: boolean;
   };
   if (message.type === 'prepare') {
     const rate = message.rate ?? 16000;
@@ -268,9 +269,11 @@ process.on('message', (raw: unknown) => {
     loopDelay.reset();
     loopDelay.enable();
     loopMaxBySecond.length = 0;
-    secondLoopDelay.reset();
-    secondLoopDelay.enable();
-    secondTimer = setInterval(takeSecond, 1000);
+    if (message.timeline === true) {
+      secondLoopDelay.reset();
+      secondLoopDelay.enable();
+      secondTimer = setInterval(takeSecond, 1000);
+    }
     const stallMs = message.stallMs ?? 0;
     if (stallMs > 0) {
       // Fault injection: every peer falls silent at once for stallMs, then sends what it owes in a burst
@@ -286,9 +289,12 @@ process.on('message', (raw: unknown) => {
     measuring = false;
     running = false;
     loopDelay.disable();
-    clearInterval(secondTimer);
-    takeSecond();
-    secondLoopDelay.disable();
+    if (secondTimer !== undefined) {
+      clearInterval(secondTimer);
+      secondTimer = undefined;
+      takeSecond();
+      secondLoopDelay.disable();
+    }
     const loadLagP99Ms = loopDelay.percentile(99) / 1e6 - 10;
     // Let the last datagrams and frames land before counting.
     setTimeout(() => {
