@@ -129,7 +129,6 @@ let calls: Call[] = [];
 let clock: MediaClock | undefined;
 // `--timeline`: the counters, the clock's lateness and the loop's delay, second by second in the window.
 const timeline: TimelineRow[] = [];
-let timelineTimer: NodeJS.Timeout | undefined;
 
 /**
  * Time this (the main) thread has spent ready to run but waiting for a CPU, in ms (Linux's
@@ -189,7 +188,7 @@ function startTimeline(): void {
     maxLateMs = 0;
     loop.reset();
   };
-  timelineTimer = setInterval(takeRow, 1000);
+  const timelineTimer = setInterval(takeRow, 1000);
   stopTimeline = () => {
     clearInterval(timelineTimer);
     subscription?.unsubscribe();
